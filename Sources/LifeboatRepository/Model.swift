@@ -10,6 +10,12 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.bytes = bytes
     }
 
+    /// Wraps the output of SHA-256 or HMAC-SHA256, which is 32 bytes by construction.
+    init(digest: [UInt8]) {
+        precondition(digest.count == 32, "a SHA-256 digest has 32 bytes")
+        self.bytes = digest
+    }
+
     /// Parses 64 lowercase or uppercase hex digits.
     public init?(hex: some StringProtocol) {
         guard hex.utf8.count == 64, let decoded = Hex.decode(hex) else { return nil }

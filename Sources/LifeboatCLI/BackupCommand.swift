@@ -1,0 +1,115 @@
+import Foundation
+import LifeboatFiles
+import LifeboatRepository
+import LifeboatSystem
+
+extension Commands {
+    /// `lifeboat backup PATH...`: the main job.
+    static func backup(_ context: Context) throws -> ExitCode {
+        let paths = context.arguments.positionals.map(Paths.absolute)
+        guard !paths.isEmpty else { throw UsageError("usage: lifeboat backup PATH... (what to back up)") }
+        let repository = try context.openRepository()
+        let lock = try RepositoryLock.acquire(repository, exclusive: false)
+        let token = Interrupts.onInterrupt { lock.release() }
+        defer {
+            Interrupts.remove(token)
+            lock.release()
+        }
+        // Blobs of packs that an interrupted backup wrote but did not index are reused.
+        let adopted = try repository.adoptUnindexedPacks()
+        if adopted > 0 && !context.quiet && !context.json {
+            Terminal.error("reusing \(adopted) packs left by an interrupted backup")
+        }
+
+        let host = context.arguments.value("host") ?? ProcessInfo.processInfo.hostName
+        let parent = try chooseParent(repository, context: context, host: host, paths: paths)
+        var options = BackupOptions(paths: paths)
+        options.force = context.arguments.flag("force")
+        options.crossFilesystems = context.arguments.flag("cross-filesystems")
+        options.excludes = context.arguments.values("exclude")
+        options.parentRoot = parent?.snapshot.treeID
+        if let file = context.arguments.value("changed-paths-from") {
+            guard parent != nil else {
+                throw CommandError(.failure, "--changed-paths-from needs a parent snapshot of the same paths")
+            }
+            options.changedPaths = try changedPaths(file)
+        }
+        let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
+        let started = Date()
+        options.progress = { p in progress.update(Output.backupProgress(p, started: started)) }
+
+        let summary = try Archiver(store: repository).backup(options)
+        try repository.flush()
+        progress.finish()
+
+        var totals = Snapshot.Totals()
+        totals.files = summary.filesNew + summary.filesChanged + summary.filesUnchanged
+        totals.directories = summary.directories
+        totals.bytes = summary.totalSize
+        totals.bytesAdded = repository.writeStatistics.bytesAdded
+        let snapshot = Snapshot(
+            host: host, username: ProcessInfo.processInfo.environment["USER"] ?? "", paths: paths,
+            tree: summary.root, parent: parent?.id, tags: context.arguments.values("tag"), totals: totals,
+            program: "lifeboat \(LifeboatCLI.version)")
+        let id = try repository.saveSnapshot(snapshot)
+        let elapsed = Date().timeIntervalSince(started)
+        let errors = summary.issues.filter { !$0.isWarning }
+
+        if context.json {
+            Output.json(Output.backupObject(summary, snapshot: id, parent: parent?.id, seconds: elapsed,
+                bytesAdded: totals.bytesAdded))
+        } else {
+            for issue in summary.issues {
+                Terminal.error("\(issue.isWarning ? "warning" : "error"): \(issue.path): \(issue.message)")
+            }
+            Terminal.print(Output.backupSummary(summary, snapshot: id, parent: parent?.id, seconds: elapsed,
+                bytesAdded: totals.bytesAdded))
+            if !errors.isEmpty {
+                Terminal.print("\(errors.count) entries could not be read (listed above); the snapshot holds everything else")
+            }
+        }
+        return errors.isEmpty ? .success : .partial
+    }
+
+    /// The parent is the newest snapshot of the same host and paths, unless --parent names one.
+    private static func chooseParent(
+        _ repository: Repository, context: Context, host: String, paths: [String]
+    ) throws -> SnapshotRecord? {
+        if let reference = context.arguments.value("parent") { return try repository.findSnapshot(reference) }
+        let wanted = paths.sorted()
+        return try repository.snapshots().last {
+            $0.snapshot.host == host && $0.snapshot.paths.sorted() == wanted && $0.snapshot.kind == "files"
+        }
+    }
+
+    /// Reads a list of changed absolute paths, one per line (what the daemon's journal gives).
+    private static func changedPaths(_ file: String) throws -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CommandError(.failure, "cannot read the changed-paths file \(file)")
+        }
+        return Set(
+            String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+                .map { Paths.absolute(String($0)) })
+    }
+}
+
+/// Path handling for command-line arguments: made absolute and normalised lexically, so the
+/// snapshot records what the user meant without resolving symlinks.
+enum Paths {
+    static func absolute(_ path: String) -> String {
+        let base = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var parts: [Substring] = []
+        for part in base.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func components(_ path: String) -> [[UInt8]] {
+        absolute(path).split(separator: "/").map { Array($0.utf8) }
+    }
+}

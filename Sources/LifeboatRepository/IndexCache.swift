@@ -1,0 +1,118 @@
+import Foundation
+import LifeboatSQLite
+
+/// The local cache of the repository index in SQLite, so blob lookups do not hold the whole
+/// index in memory. It is only a cache: deleting it loses nothing, and `synchronize` rebuilds it
+/// whenever it disagrees with the index files in the repository.
+final class IndexCache: Sendable {
+    private let db: SQLiteDatabase
+
+    /// The schema version of the cache; a different one is discarded and rebuilt.
+    private static let schema = "1"
+
+    init(database: SQLiteDatabase, repositoryID: String) throws {
+        db = database
+        try db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS index_files(id TEXT PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS blobs(
+                id BLOB NOT NULL, type INTEGER NOT NULL, pack BLOB NOT NULL, offset INTEGER NOT NULL,
+                length INTEGER NOT NULL, raw_length INTEGER NOT NULL, compressed INTEGER NOT NULL,
+                PRIMARY KEY(id, type)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS packs(id BLOB PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS tree_cache(id BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
+            """)
+        let stored = try db.query("SELECT key, value FROM meta")
+        var meta: [String: String] = [:]
+        for row in stored { if let k = row[0].text, let v = row[1].text { meta[k] = v } }
+        if meta["repository"] != repositoryID || meta["schema"] != IndexCache.schema {
+            try clear(includingTrees: true)
+            try db.run("INSERT OR REPLACE INTO meta VALUES('repository', ?)", [.text(repositoryID)])
+            try db.run("INSERT OR REPLACE INTO meta VALUES('schema', ?)", [.text(IndexCache.schema)])
+        }
+    }
+
+    func clear(includingTrees: Bool = false) throws {
+        try db.transaction {
+            try db.run("DELETE FROM index_files")
+            try db.run("DELETE FROM blobs")
+            try db.run("DELETE FROM packs")
+            if includingTrees { try db.run("DELETE FROM tree_cache") }
+        }
+    }
+
+    func indexFileIDs() throws -> Set<String> {
+        Set(try db.query("SELECT id FROM index_files").compactMap { $0[0].text })
+    }
+
+    /// Records the blobs of one index file (or of a freshly written pack).
+    func insert(_ locations: [BlobLocation], packs: [ObjectID], indexFile: String?) throws {
+        try db.transaction {
+            for location in locations {
+                try db.run(
+                    "INSERT OR IGNORE INTO blobs VALUES(?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        .blob(location.id.bytes), .integer(Int64(location.type.rawValue)),
+                        .blob(location.pack.bytes), .integer(Int64(location.offset)),
+                        .integer(Int64(location.length)), .integer(Int64(location.rawLength)),
+                        .integer(location.compressed ? 1 : 0),
+                    ])
+            }
+            for pack in packs { try db.run("INSERT OR IGNORE INTO packs VALUES(?)", [.blob(pack.bytes)]) }
+            if let indexFile { try db.run("INSERT OR IGNORE INTO index_files VALUES(?)", [.text(indexFile)]) }
+        }
+    }
+
+    func lookup(_ type: BlobType, _ id: BlobID) throws -> BlobLocation? {
+        let rows = try db.query(
+            "SELECT pack, offset, length, raw_length, compressed FROM blobs WHERE id = ? AND type = ?",
+            [.blob(id.bytes), .integer(Int64(type.rawValue))])
+        guard let row = rows.first, let packBytes = row[0].blob, let pack = ObjectID(bytes: packBytes),
+            let offset = row[1].int64, let length = row[2].int64, let raw = row[3].int64,
+            let compressed = row[4].int64
+        else { return nil }
+        return BlobLocation(
+            type: type, id: id, pack: pack, offset: UInt64(offset), length: UInt32(length),
+            rawLength: UInt32(raw), compressed: compressed != 0)
+    }
+
+    func containsPack(_ id: ObjectID) throws -> Bool {
+        !(try db.query("SELECT 1 FROM packs WHERE id = ?", [.blob(id.bytes)]).isEmpty)
+    }
+
+    func knownPacks() throws -> Set<ObjectID> {
+        Set(try db.query("SELECT id FROM packs").compactMap { $0[0].blob.flatMap(ObjectID.init(bytes:)) })
+    }
+
+    func blobCount() throws -> Int {
+        Int(try db.query("SELECT count(*) FROM blobs").first?.first?.int64 ?? 0)
+    }
+
+    /// Every location, pack by pack, for check.
+    func allLocations() throws -> [BlobLocation] {
+        try db.query("SELECT id, type, pack, offset, length, raw_length, compressed FROM blobs ORDER BY pack, offset")
+            .compactMap { row in
+                guard let id = row[0].blob.flatMap(ObjectID.init(bytes:)),
+                    let type = row[1].int64.flatMap({ BlobType(rawValue: UInt8(clamping: $0)) }),
+                    let pack = row[2].blob.flatMap(ObjectID.init(bytes:)), let offset = row[3].int64,
+                    let length = row[4].int64, let raw = row[5].int64, let compressed = row[6].int64
+                else { return nil }
+                return BlobLocation(
+                    type: type, id: id, pack: pack, offset: UInt64(offset), length: UInt32(length),
+                    rawLength: UInt32(raw), compressed: compressed != 0)
+            }
+    }
+
+    func cachedTree(_ id: BlobID) throws -> [UInt8]? {
+        try db.query("SELECT sealed FROM tree_cache WHERE id = ?", [.blob(id.bytes)]).first?.first?.blob
+    }
+
+    func cacheTree(_ id: BlobID, sealed: [UInt8]) throws {
+        try db.run("INSERT OR REPLACE INTO tree_cache VALUES(?, ?)", [.blob(id.bytes), .blob(sealed)])
+    }
+
+    func dropCachedTree(_ id: BlobID) throws {
+        try db.run("DELETE FROM tree_cache WHERE id = ?", [.blob(id.bytes)])
+    }
+}

@@ -1,0 +1,451 @@
+import Foundation
+import LifeboatCrypto
+import LifeboatSQLite
+import Synchronization
+
+/// An open repository: the format of DESIGN.md §4 over a `Backend`.
+///
+/// Safe to use from several threads: `save` does its hashing, compression and encryption on the
+/// caller's thread and only appends to the open pack under a lock.
+public final class Repository: BlobStore, Sendable {
+    public let backend: any Backend
+    public let config: RepositoryConfig
+    /// The key file that opened the repository.
+    public let keyID: String
+    let keys: RepositoryKeys
+    let master: SymmetricKey
+    let index: IndexCache
+    /// zstd level for blobs: 3 keeps the first backup fast on two cores and compresses well.
+    let compressionLevel: Int32 = 3
+
+    private struct WriterState {
+        var packs: [BlobType: PackBuilder] = [:]
+        /// Blobs saved in this session but not yet in the index cache (open or uploading packs).
+        var pending: Set<BlobKey> = []
+    }
+
+    struct BlobKey: Hashable {
+        let type: BlobType
+        let id: BlobID
+    }
+
+    private let writer = Mutex(WriterState())
+    private let stats = Mutex(WriteStatistics())
+
+    public struct WriteStatistics: Sendable {
+        public var blobsAdded = 0
+        public var bytesAdded: UInt64 = 0
+        public var packsWritten = 0
+    }
+
+    private init(
+        backend: any Backend, config: RepositoryConfig, keyID: String, master: SymmetricKey, index: IndexCache
+    ) throws {
+        self.backend = backend
+        self.config = config
+        self.keyID = keyID
+        self.master = master
+        guard let repositoryID = Hex.decode(config.id) else {
+            throw RepositoryError(.damagedConfig, "config of \(backend.location) has a bad repository id")
+        }
+        self.keys = try RepositoryKeys(master: master, repositoryID: repositoryID)
+        self.index = index
+    }
+
+    // MARK: Creating and opening
+
+    /// Creates a new repository: config, the first key file and the directory layout.
+    public static func initialize(
+        backend: any Backend, passphrase: [UInt8], scrypt: Scrypt.Parameters = .interactive,
+        packSize: Int = 16 << 20, cache: CacheLocation = .default
+    ) throws -> Repository {
+        if backend.exists(.config) {
+            throw RepositoryError(
+                .alreadyExists,
+                "a repository already exists at \(backend.location); use it, or choose an empty directory")
+        }
+        if let local = backend as? LocalBackend { try local.createLayout() }
+        let config = RepositoryConfig(id: Hex.encode(try SecureRandom.bytes(count: 32)), packSize: packSize)
+        let master = try SymmetricKey.random(byteCount: 32)
+        let keyID = try storeKey(master: master, passphrase: passphrase, scrypt: scrypt, in: backend)
+        try backend.save(.config, bytes: try CanonicalJSON.encode(config))
+        return try Repository(
+            backend: backend, config: config, keyID: keyID, master: master,
+            index: cache.open(repositoryID: config.id))
+    }
+
+    /// Opens a repository with a passphrase, trying every key file.
+    public static func open(backend: any Backend, passphrase: [UInt8], cache: CacheLocation = .default) throws
+        -> Repository
+    {
+        let config = try loadConfig(backend)
+        var damaged: [String] = []
+        for key in try backend.list(.key) {
+            let keyFile: KeyFile
+            do {
+                keyFile = try CanonicalJSON.decode(
+                    KeyFile.self, from: try backend.load(ObjectName(.key, key.name)), context: "key file keys/\(key.name)")
+            } catch {
+                damaged.append("keys/\(key.name)")
+                continue
+            }
+            if let master = try keyFile.unwrap(passphrase: passphrase) {
+                let repository = try Repository(
+                    backend: backend, config: config, keyID: key.name, master: master,
+                    index: cache.open(repositoryID: config.id))
+                try repository.synchronizeIndex()
+                return repository
+            }
+        }
+        if !damaged.isEmpty {
+            throw RepositoryError(
+                .damagedKey,
+                "key file \(damaged.joined(separator: ", ")) in \(backend.location) is truncated or damaged, and no other key opens with this passphrase; restore the key file from a copy or use another key's passphrase")
+        }
+        throw RepositoryError(
+            .wrongPassphrase, "wrong passphrase: no key in \(backend.location) opens with it; check LIFEBOAT_PASSWORD or --password-file")
+    }
+
+    static func loadConfig(_ backend: any Backend) throws -> RepositoryConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try backend.load(.config)
+        } catch let error as BackendError where error.code == .notFound {
+            throw RepositoryError(
+                .repositoryMissing,
+                "no repository at \(backend.location); create one with `lifeboat init --repo \(backend.location)` or check the path")
+        }
+        struct VersionProbe: Decodable { var version: Int }
+        let probe = try? JSONDecoder().decode(VersionProbe.self, from: Data(bytes))
+        guard let probe else {
+            throw RepositoryError(.damagedConfig, "config of \(backend.location) is damaged (not valid JSON)")
+        }
+        guard probe.version == RepositoryConfig.currentVersion else {
+            throw RepositoryError(
+                .unsupportedVersion,
+                "repository at \(backend.location) has format version \(probe.version); this lifeboat reads version \(RepositoryConfig.currentVersion) only; use a lifeboat release that supports it")
+        }
+        do {
+            return try CanonicalJSON.decode(RepositoryConfig.self, from: bytes, context: "config")
+        } catch {
+            throw RepositoryError(.damagedConfig, "config of \(backend.location) is damaged: \(error)")
+        }
+    }
+
+    private static func storeKey(
+        master: SymmetricKey, passphrase: [UInt8], scrypt: Scrypt.Parameters, in backend: any Backend
+    ) throws -> String {
+        let file = try KeyFile.create(master: master, passphrase: passphrase, parameters: scrypt)
+        let bytes = try CanonicalJSON.encode(file)
+        let id = Hex.encode(SHA256.hash(bytes))
+        try backend.save(ObjectName(.key, id), bytes: bytes)
+        return id
+    }
+
+    /// Adds a key file for another passphrase; the master key (and so all data) stays the same.
+    public func addKey(passphrase: [UInt8], scrypt: Scrypt.Parameters = .interactive) throws -> String {
+        try Repository.storeKey(master: master, passphrase: passphrase, scrypt: scrypt, in: backend)
+    }
+
+    public struct KeyInfo: Sendable {
+        public let id: String
+        public let created: String
+        public let host: String
+        public let username: String
+        public let isCurrent: Bool
+    }
+
+    public func listKeys() throws -> [KeyInfo] {
+        try backend.list(.key).map { entry in
+            let file = try CanonicalJSON.decode(
+                KeyFile.self, from: try backend.load(ObjectName(.key, entry.name)), context: "keys/\(entry.name)")
+            return KeyInfo(
+                id: entry.name, created: file.created, host: file.host, username: file.username,
+                isCurrent: entry.name == keyID)
+        }
+    }
+
+    // MARK: Encrypted objects
+
+    func seal(_ plaintext: [UInt8], _ associatedData: [UInt8]) throws -> [UInt8] {
+        try AESGCM.seal(plaintext, key: keys.encryption, associatedData: associatedData)
+    }
+
+    func open(_ sealed: [UInt8], _ associatedData: [UInt8], object: String) throws -> [UInt8] {
+        do {
+            return try AESGCM.open(sealed, key: keys.encryption, associatedData: associatedData)
+        } catch {
+            throw RepositoryError(.damaged, "\(object) fails authentication: it is damaged (or not of this repository)")
+        }
+    }
+
+    /// Saves an encrypted JSON object under the SHA-256 of its stored bytes.
+    func saveJSON(_ value: some Encodable, kind: ObjectKind, associatedData: [UInt8]) throws -> ObjectID {
+        let sealed = try seal(try CanonicalJSON.encode(value), associatedData)
+        let id = ObjectID(digest: SHA256.hash(sealed))
+        try backend.save(ObjectName(kind, id.hex), bytes: sealed)
+        return id
+    }
+
+    func loadJSON<T: Decodable>(_ type: T.Type, _ name: ObjectName, associatedData: [UInt8]) throws -> T {
+        let stored = try backend.load(name)
+        let plain = try open(stored, associatedData, object: name.path)
+        do {
+            return try CanonicalJSON.decode(type, from: plain, context: name.path)
+        } catch {
+            throw RepositoryError(.damaged, "\(error)")
+        }
+    }
+
+    // MARK: Index
+
+    /// Brings the local index cache in line with the repository's index files: loads new ones,
+    /// and rebuilds from scratch when the cache knows index files the repository no longer has.
+    public func synchronizeIndex() throws {
+        let remote = Set(try backend.list(.index).map(\.name))
+        var cached = try index.indexFileIDs()
+        if !cached.isSubset(of: remote) {
+            try index.clear()
+            cached = []
+        }
+        for id in remote.subtracting(cached).sorted() {
+            let name = ObjectName(.index, id)
+            let file = try loadJSON(IndexFile.self, name, associatedData: IndexFile.associatedData)
+            let packs = file.packs.compactMap { ObjectID(hex: $0.id) }
+            try index.insert(try file.locations(context: name.path), packs: packs, indexFile: id)
+        }
+    }
+
+    /// Adds to the index the packs that a killed backup stored but did not get to index, so the
+    /// next backup reuses their blobs instead of storing them again. Returns how many it adopted.
+    @discardableResult
+    public func adoptUnindexedPacks() throws -> Int {
+        let known = try index.knownPacks()
+        var adopted = 0
+        for entry in try backend.list(.data) {
+            guard let id = ObjectID(hex: entry.name), !known.contains(id) else { continue }
+            let name = ObjectName(.data, entry.name)
+            guard let bytes = try? backend.load(name), ObjectID(digest: SHA256.hash(bytes)) == id,
+                let entries = try? PackFormat.parseTrailer(
+                    bytes, packSize: bytes.count, key: keys.encryption, context: name.path)
+            else { continue }  // damaged or partial: check reports it; it is never used
+            try recordPack(id, entries: entries)
+            adopted += 1
+        }
+        return adopted
+    }
+
+    private func recordPack(_ pack: ObjectID, entries: [PackFormat.Entry]) throws {
+        let indexID = try saveJSON(
+            IndexFile(pack: pack, entries: entries), kind: .index, associatedData: IndexFile.associatedData)
+        let locations = entries.map {
+            BlobLocation(
+                type: $0.type, id: $0.id, pack: pack, offset: $0.offset, length: $0.length,
+                rawLength: $0.rawLength, compressed: $0.compressed)
+        }
+        try index.insert(locations, packs: [pack], indexFile: indexID.hex)
+    }
+
+    // MARK: BlobStore
+
+    public func blobID(of plaintext: UnsafeRawBufferPointer) -> BlobID {
+        ObjectID(digest: HMACSHA256.authenticate(plaintext, key: keys.blobID))
+    }
+
+    public func contains(_ id: BlobID, type: BlobType) -> Bool {
+        if writer.withLock({ $0.pending.contains(BlobKey(type: type, id: id)) }) { return true }
+        return (try? index.lookup(type, id)) != nil
+    }
+
+    @discardableResult
+    public func save(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws -> Int {
+        let key = BlobKey(type: type, id: id)
+        if (try index.lookup(type, id)) != nil { return 0 }
+        let reserved = writer.withLock { $0.pending.insert(key).inserted }
+        guard reserved else { return 0 }
+        do {
+            var payload = [UInt8](plaintext)
+            var compressed = false
+            if !payload.isEmpty, let packed = try? Zstd.compress(plaintext, level: compressionLevel),
+                packed.count < payload.count
+            {
+                payload = packed
+                compressed = true
+            }
+            let sealed = try seal(payload, PackFormat.blobAssociatedData(type, id))
+            let full: PackBuilder? = writer.withLock { state in
+                var builder = state.packs[type] ?? PackBuilder()
+                builder.append(type: type, id: id, sealed: sealed, rawLength: plaintext.count, compressed: compressed)
+                if builder.size >= config.packSize {
+                    state.packs[type] = nil
+                    return builder
+                }
+                state.packs[type] = builder
+                return nil
+            }
+            stats.withLock {
+                $0.blobsAdded += 1
+                $0.bytesAdded += UInt64(sealed.count)
+            }
+            if let full { try upload(full) }
+            return sealed.count
+        } catch {
+            writer.withLock { _ = $0.pending.remove(key) }
+            throw error
+        }
+    }
+
+    private func upload(_ builder: consuming PackBuilder) throws {
+        let (id, bytes, entries) = try builder.finish(key: keys.encryption)
+        try backend.save(ObjectName(.data, id.hex), bytes: bytes)
+        try recordPack(id, entries: entries)
+        writer.withLock { state in
+            for entry in entries { state.pending.remove(BlobKey(type: entry.type, id: entry.id)) }
+        }
+        stats.withLock { $0.packsWritten += 1 }
+    }
+
+    /// Writes the open packs and their index. Call after the last `save` of a backup, before
+    /// the snapshot that refers to the blobs is saved.
+    public func flush() throws {
+        let builders = writer.withLock { state -> [PackBuilder] in
+            let open = state.packs.values.filter { !$0.isEmpty }
+            state.packs = [:]
+            return Array(open)
+        }
+        for builder in builders { try upload(builder) }
+    }
+
+    public var writeStatistics: WriteStatistics { stats.withLock { $0 } }
+
+    public func load(_ type: BlobType, id: BlobID) throws -> [UInt8] {
+        let location = try locate(type, id)
+        let sealed: [UInt8]
+        do {
+            sealed = try backend.load(
+                ObjectName(.data, location.pack.hex), offset: Int(location.offset), length: Int(location.length))
+        } catch let error as BackendError {
+            // The cache may be stale (a pack was pruned): rebuild it once and retry.
+            try index.clear()
+            try synchronizeIndex()
+            guard let fresh = try index.lookup(type, id), fresh != location else {
+                throw RepositoryError(.damaged, "pack \(location.pack.hex) holding blob \(id.hex) cannot be read: \(error)")
+            }
+            return try load(type, id: id)
+        }
+        return try decodeBlob(sealed, location: location)
+    }
+
+    func locate(_ type: BlobType, _ id: BlobID) throws -> BlobLocation {
+        guard let location = try index.lookup(type, id) else {
+            throw RepositoryError(
+                .missing,
+                "\(type == .tree ? "tree" : "data") blob \(id.hex) is not in the repository index; run `lifeboat check` to find the damage")
+        }
+        return location
+    }
+
+    /// Authenticates, decompresses and verifies the ID of one sealed blob.
+    func decodeBlob(_ sealed: [UInt8], location: BlobLocation) throws -> [UInt8] {
+        let place = "blob \(location.id.hex) in pack \(location.pack.hex)"
+        let payload = try open(sealed, PackFormat.blobAssociatedData(location.type, location.id), object: place)
+        let plain: [UInt8]
+        if location.compressed {
+            do {
+                plain = try payload.withUnsafeBytes {
+                    try Zstd.decompress($0, expectedSize: Int(location.rawLength))
+                }
+            } catch {
+                throw RepositoryError(.damaged, "\(place) does not decompress: \(error)")
+            }
+        } else {
+            plain = payload
+        }
+        let actual = plain.withUnsafeBytes { blobID(of: $0) }
+        guard actual == location.id else { throw RepositoryError(.damaged, "\(place) holds other content than its ID says") }
+        return plain
+    }
+
+    public func saveTree(_ tree: Tree) throws -> BlobID {
+        let bytes = TreeCoding.encode(tree)
+        return try bytes.withUnsafeBytes { raw in
+            let id = blobID(of: raw)
+            try save(.tree, id: id, plaintext: raw)
+            return id
+        }
+    }
+
+    public func loadTree(_ id: BlobID) throws -> Tree {
+        let bytes: [UInt8]
+        if let sealed = try? index.cachedTree(id), let location = try? index.lookup(.tree, id),
+            let plain = try? decodeBlob(sealed, location: location)
+        {
+            bytes = plain
+        } else {
+            let location = try locate(.tree, id)
+            let sealed = try backend.load(
+                ObjectName(.data, location.pack.hex), offset: Int(location.offset), length: Int(location.length))
+            bytes = try decodeBlob(sealed, location: location)
+            try? index.cacheTree(id, sealed: sealed)
+        }
+        do {
+            return try TreeCoding.decode(bytes, context: "tree \(id.hex)")
+        } catch {
+            throw RepositoryError(.damaged, "\(error)")
+        }
+    }
+
+    public func makeChunker() -> Chunker {
+        Chunker(
+            gear: keys.gear,
+            parameters: Chunker.Parameters(
+                minimum: config.chunkerMinimum, average: config.chunkerAverage, maximum: config.chunkerMaximum))
+    }
+
+    // MARK: Snapshots
+
+    public func saveSnapshot(_ snapshot: Snapshot) throws -> ObjectID {
+        try saveJSON(snapshot, kind: .snapshot, associatedData: Snapshot.associatedData)
+    }
+
+    /// Every snapshot, oldest first. A snapshot object that is damaged is reported through
+    /// `damaged` rather than hiding the others.
+    public func snapshots(damaged: ((String, any Error) -> Void)? = nil) throws -> [SnapshotRecord] {
+        var records: [SnapshotRecord] = []
+        for entry in try backend.list(.snapshot) {
+            guard let id = ObjectID(hex: entry.name) else { continue }
+            do {
+                let snapshot = try loadJSON(
+                    Snapshot.self, ObjectName(.snapshot, entry.name), associatedData: Snapshot.associatedData)
+                records.append(SnapshotRecord(id: id, snapshot: snapshot))
+            } catch {
+                damaged?("snapshots/\(entry.name)", error)
+            }
+        }
+        return records.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }
+    }
+
+    /// Finds a snapshot by full ID, unique ID prefix, or `latest` (optionally of given paths
+    /// and host, for choosing a backup's parent).
+    public func findSnapshot(_ reference: String) throws -> SnapshotRecord {
+        let all = try snapshots()
+        if reference == "latest" {
+            guard let last = all.last else {
+                throw RepositoryError(.snapshotNotFound, "the repository has no snapshots yet; run `lifeboat backup` first")
+            }
+            return last
+        }
+        let prefix = reference.lowercased()
+        let matches = all.filter { $0.id.hex.hasPrefix(prefix) }
+        guard !prefix.isEmpty, let first = matches.first else {
+            throw RepositoryError(
+                .snapshotNotFound, "no snapshot \(reference) in \(backend.location); `lifeboat snapshots` lists them")
+        }
+        guard matches.count == 1 else {
+            throw RepositoryError(
+                .ambiguousSnapshot,
+                "snapshot prefix \(reference) matches \(matches.count) snapshots; give more characters")
+        }
+        return first
+    }
+}

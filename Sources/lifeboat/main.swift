@@ -1,0 +1,4 @@
+import Foundation
+import LifeboatCLI
+
+exit(LifeboatCLI.run(Array(CommandLine.arguments.dropFirst())))

@@ -98,7 +98,6 @@ public enum AESGCM {
         // Decrypt into a buffer of our own so that nothing is visible to the caller until the
         // tag has been checked.
         return try [UInt8](unsafeUninitializedCapacity: plaintextCount) { output, initialized in
-            let outBase = output.baseAddress ?? UnsafeMutablePointer<UInt8>(bitPattern: 1)
             var succeeded = false
             defer {
                 if !succeeded, let base = output.baseAddress, plaintextCount > 0 {
@@ -113,7 +112,7 @@ public enum AESGCM {
                 else { throw CryptoError.library("EVP_DecryptInit_ex2(AES-256-GCM)") }
             }
             try context.addAssociatedData(associatedData, encrypting: false)
-            if let outBase, plaintextCount > 0 {
+            if let outBase = output.baseAddress, plaintextCount > 0 {
                 try context.update(ciphertext, into: outBase, encrypting: false)
             }
             let tagSet = tag.withUnsafeMutableBytes { tagBytes in
@@ -122,6 +121,7 @@ public enum AESGCM {
             guard tagSet == 1 else { throw CryptoError.library("EVP_CTRL_GCM_SET_TAG") }
 
             var finalLength: Int32 = 0
+            // GCM produces no bytes at finalisation; the buffer only satisfies the signature.
             var scratch = [UInt8](repeating: 0, count: 16)
             let verified = scratch.withUnsafeMutableBufferPointer { buf in
                 EVP_DecryptFinal_ex(context.pointer, buf.baseAddress, &finalLength)

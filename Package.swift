@@ -31,9 +31,7 @@ let package = Package(
 
         .testTarget(name: "LifeboatCryptoTests", dependencies: ["LifeboatCrypto"]),
         .testTarget(name: "LifeboatSystemTests", dependencies: ["LifeboatSystem"]),
-        .testTarget(
-            name: "LifeboatRepositoryTests", dependencies: ["LifeboatRepository"],
-            resources: [.copy("Golden")]),
+        .testTarget(name: "LifeboatRepositoryTests", dependencies: ["LifeboatRepository"], exclude: ["Golden"]),
         .testTarget(name: "LifeboatFilesTests", dependencies: ["LifeboatFiles"]),
         .testTarget(name: "LifeboatCLITests", dependencies: ["lifeboat"]),
     ]

@@ -32,7 +32,8 @@ public final class LocalBackend: Backend {
 
     /// Creates the directory layout of a new repository; fails if `config` already exists.
     public func createLayout() throws {
-        for dir in [root] + ObjectKind.allCases.filter { $0 != .config }.map({ root + "/" + $0.rawValue }) {
+        let directories = [root] + ObjectKind.allCases.filter({ $0 != .config }).map({ root + "/" + $0.rawValue })
+        for dir in directories {
             if mkdir(dir, 0o700) != 0 && errno != EEXIST {
                 throw BackendError(.io, object: dir, message: "cannot create \(dir): \(String(cString: strerror(errno)))")
             }

@@ -7,11 +7,13 @@ import Synchronization
 /// remove data take an exclusive one. A lock records host and PID and is refreshed every five
 /// minutes; a lock whose process is gone (same host, no such PID) or that was not refreshed
 /// for 30 minutes is stale and is removed by whoever finds it.
-public final class RepositoryLock: Sendable {
+// @unchecked: the Dispatch timer is not Sendable, but it is only resumed once (in `acquire`) and
+// cancelled (which Dispatch allows from any thread); the lock ID is behind a Mutex.
+public final class RepositoryLock: @unchecked Sendable {
     private let repository: Repository
     private let current = Mutex<ObjectID?>(nil)
     private let exclusive: Bool
-    private let timer: DispatchSourceTimer
+    private let timer: any DispatchSourceTimer
 
     static let refreshInterval: TimeInterval = 300
     static let staleAfter: TimeInterval = 1800

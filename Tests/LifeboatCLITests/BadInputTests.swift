@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// Bad input gets one clear line and the documented exit code.
+@Suite struct BadInputTests {
+    @Test func exitCodesAndMessages() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        let missing = try lifeboat.run(["snapshots"])
+        #expect(missing.status == 10)
+        #expect(missing.stderr.contains("no repository at"))
+
+        #expect(try lifeboat.run(["init"]).status == 0)
+        let again = try lifeboat.run(["init"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+
+        let wrong = try lifeboat.run(["snapshots"], password: "not it")
+        #expect(wrong.status == 12)
+        #expect(wrong.stderr.contains("wrong passphrase"))
+
+        let nothing = try lifeboat.run(["backup", scratch.path("does-not-exist")])
+        #expect(nothing.status == 1)
+        #expect(nothing.stderr.contains("does-not-exist"))
+
+        let unknown = try lifeboat.run(["restore", "abcdef12", "--target", scratch.path("t")])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no snapshot abcdef12"))
+
+        let typo = try lifeboat.run(["backup", "--frobnicate", "/tmp"])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("--frobnicate"))
+
+        for result in [missing, again, wrong, nothing, unknown, typo] {
+            #expect(result.stderr.split(separator: "\n").count == 1, "not one line: \(result.stderr)")
+        }
+    }
+
+    @Test func unknownFormatVersionAndTruncatedKey() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        try lifeboat.run(["init"])
+        let keys = try FileManager.default.contentsOfDirectory(atPath: lifeboat.repository + "/keys")
+        let key = lifeboat.repository + "/keys/" + keys[0]
+        try Lifeboat.sh("chmod u+w '\(key)'; truncate -s 40 '\(key)'")
+        let truncated = try lifeboat.run(["snapshots"])
+        #expect(truncated.status == 1)
+        #expect(truncated.stderr.contains("truncated or damaged"))
+
+        let config = lifeboat.repository + "/config"
+        try Lifeboat.sh("chmod u+w '\(config)'; sed -i 's/\"version\":1/\"version\":9/' '\(config)'")
+        let future = try lifeboat.run(["snapshots"])
+        #expect(future.status == 1)
+        #expect(future.stderr.contains("format version 9"))
+    }
+}

@@ -30,6 +30,7 @@ let package = Package(
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
         .testTarget(name: "LifeboatCryptoTests", dependencies: ["LifeboatCrypto"]),
+        .testTarget(name: "LifeboatSQLiteTests", dependencies: ["LifeboatSQLite"]),
         .testTarget(name: "LifeboatSystemTests", dependencies: ["LifeboatSystem"]),
         .testTarget(name: "LifeboatRepositoryTests", dependencies: ["LifeboatRepository"], exclude: ["Golden"]),
         .testTarget(name: "LifeboatFilesTests", dependencies: ["LifeboatFiles"]),

@@ -53,7 +53,7 @@ import Testing
         defer { cleanup() }
         guard let local = backend as? LocalBackend else { return }
         try local.save(ObjectName(.index, "aa"), bytes: [1])
-        FileManager.default.createFile(atPath: local.root + "/index/.tmp-stray", contents: Data([9]))
+        _ = FileManager.default.createFile(atPath: local.root + "/index/.tmp-stray", contents: Data([9]))
         #expect(try local.list(.index).map(\.name) == ["aa"])
         let names = try FileManager.default.contentsOfDirectory(atPath: local.root + "/index")
         #expect(names.sorted() == [".tmp-stray", "aa"])

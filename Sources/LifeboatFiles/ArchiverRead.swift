@@ -1,0 +1,194 @@
+import Dispatch
+import Glibc
+import LifeboatRepository
+import LifeboatSystem
+import Synchronization
+
+/// The chunk IDs of one file, filled in by hashing workers in any order.
+final class ChunkAssembly: Sendable {
+    let ids = Mutex<[Int: BlobID]>([:])
+    let group = DispatchGroup()
+}
+
+extension BackupRun {
+    /// Reads, chunks and stores one regular file; returns its node, or nil if it vanished or
+    /// turned into something else (a warning is recorded).
+    func read(_ job: FileJob) -> Node? {
+        if failed { return nil }
+        let path = job.path
+        var flags: FileDescriptor.OpenFlags = [.readOnly, .noFollow, .nonBlocking, .noControllingTerminal]
+        let useNoAtime = noAtime.withLock { $0 }
+        let fd: FileDescriptor
+        do {
+            do {
+                fd = try job.dir.openAt(job.name, flags: useNoAtime ? flags.union(.noAccessTime) : flags)
+            } catch let error as SystemError where error.errno == .EPERM && useNoAtime {
+                // O_NOATIME needs ownership or CAP_FOWNER.
+                flags.remove(.noAccessTime)
+                fd = try job.dir.openAt(job.name, flags: flags)
+            }
+        } catch let error as SystemError {
+            switch error.errno {
+            case .ENOENT:
+                warn(path, "vanished during backup")
+                return nil
+            case .ELOOP, .ENXIO, .EAGAIN:
+                warn(path, "changed type during backup, skipped")
+                return nil
+            default:
+                // Keep name and metadata; the content could not be read.
+                self.error(path, "cannot read: \(error.errno)")
+                var node = metadataNode(job.name, job.listed)
+                node.size = 0
+                captureXattrs(&node, target: .path(job.dir.procPath(job.name)), path: path)
+                counters.withLock { $0.filesDone += 1 }
+                return node
+            }
+        } catch {
+            self.error(path, "cannot read: \(error)")
+            return nil
+        }
+        do {
+            return try read(job, fd: fd)
+        } catch let error as SystemError {
+            if failed { return nil }
+            self.error(path, "cannot read: \(error.errno)")
+            return nil
+        } catch {
+            fail(error)
+            return nil
+        }
+    }
+
+    private func read(_ job: FileJob, fd: FileDescriptor) throws -> Node? {
+        let path = job.path
+        var status = try fd.status()
+        guard status.type == .regular else {
+            warn(path, "changed type during backup, skipped")
+            return nil
+        }
+        if status.inode != job.listed.inode || status.device != job.listed.device {
+            warn(path, "replaced during backup; the new version is stored")
+        }
+        _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var node = metadataNode(job.name, status)
+        captureExtras(&node, fd: fd, path: path)
+        let size = status.size
+
+        // Holes: only look when fewer blocks are allocated than the size needs.
+        var ranges = [DataRange(offset: 0, length: size)]
+        if size > 0 && status.blocks * 512 < size {
+            ranges = try fd.dataRanges(size: size)
+        } else if size == 0 {
+            ranges = []
+        }
+
+        let maximum = chunker.parameters.maximum
+        let capacity = max(2 * maximum, 1 << 20)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buffer.deallocate() }
+        let assembly = ChunkAssembly()
+        var chunkCount = 0
+        var filled = 0
+        var rangeIndex = 0
+        var offsetInRange: UInt64 = 0
+        var shrank = false
+        var readEnd: UInt64 = 0  // file offset just past the last byte read
+        var bytesRead: UInt64 = 0
+        let handOff = size > UInt64(maximum) && options.threads > 1
+
+        while true {
+            // Fill the buffer from the data ranges.
+            while filled < capacity && rangeIndex < ranges.count && !shrank {
+                let range = ranges[rangeIndex]
+                let want = min(UInt64(capacity - filled), range.length - offsetInRange)
+                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + Int(want))])
+                let count = try fd.read(into: target, at: range.offset + offsetInRange)
+                if count == 0 {
+                    shrank = true
+                    break
+                }
+                filled += count
+                offsetInRange += UInt64(count)
+                bytesRead += UInt64(count)
+                readEnd = range.offset + offsetInRange
+                if offsetInRange == range.length {
+                    rangeIndex += 1
+                    offsetInRange = 0
+                }
+            }
+            if filled == 0 { break }
+            if failed { return nil }
+            let cut = chunker.cut(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]))
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<cut])
+            let index = chunkCount
+            chunkCount += 1
+            if handOff {
+                let copy = [UInt8](chunk)
+                assembly.group.enter()
+                hashers.submit { [self] in
+                    defer { assembly.group.leave() }
+                    if self.failed { return }
+                    do {
+                        let id = try copy.withUnsafeBytes { try self.storeChunk($0) }
+                        assembly.ids.withLock { $0[index] = id }
+                    } catch {
+                        self.fail(error)
+                    }
+                }
+            } else {
+                let id = try storeChunk(chunk)
+                assembly.ids.withLock { $0[index] = id }
+            }
+            // Keep the rest for the next chunk.
+            if cut < filled, let base = buffer.baseAddress {
+                memmove(base, base + cut, filled - cut)
+            }
+            filled -= cut
+            counters.withLock { $0.bytesRead += UInt64(cut) }
+            report(path)
+        }
+        assembly.group.wait()
+        if failed { return nil }
+        let ids = assembly.ids.withLock { $0 }
+        node.content = try (0..<chunkCount).map { index in
+            guard let id = ids[index] else { throw FilesError("chunk \(index) of \(escapedForDisplay(path)) was not stored") }
+            return id
+        }
+
+        // What was stored: up to the size seen at open, or a clean prefix if the file shrank.
+        var storedSize = size
+        if shrank {
+            storedSize = readEnd
+            ranges = ranges.compactMap { range in
+                guard range.offset < readEnd else { return nil }
+                return DataRange(offset: range.offset, length: min(range.end, readEnd) - range.offset)
+            }
+        }
+        node.size = storedSize
+        let dense = ranges.isEmpty ? storedSize == 0 : (ranges.count == 1 && ranges[0].offset == 0 && ranges[0].length == storedSize)
+        node.extents = dense ? nil : ranges.map { Extent(offset: $0.offset, length: $0.length) }
+
+        let after = try fd.status()
+        if shrank || after.size != status.size || after.mtime != status.mtime || after.ctime != status.ctime {
+            warn(path, shrank
+                 ? "changed during backup (shrank); stored the first \(storedSize) bytes as read"
+                 : "changed during backup; stored \(storedSize) bytes as read")
+        }
+        status = after
+        counters.withLock { counters in
+            if job.isNew { counters.filesNew += 1 } else { counters.filesChanged += 1 }
+            counters.totalSize += storedSize
+            counters.filesDone += 1
+        }
+        _ = bytesRead
+        return node
+    }
+
+    func storeChunk(_ chunk: UnsafeRawBufferPointer) throws -> BlobID {
+        let id = store.blobID(of: chunk)
+        let added = try store.save(.data, id: id, plaintext: chunk)
+        if added > 0 { counters.withLock { $0.bytesAdded += UInt64(added) } }
+        return id
+    }
+}

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Exit codes of `lifeboat` (documented in the README; scripts rely on them).
-public enum ExitCode: Int32 {
+public enum ExitCode: Int32, Sendable {
     case success = 0
     case failure = 1
     /// A snapshot was created but some files could not be read (each is named).

@@ -5,11 +5,11 @@ import LifeboatSystem
 
 /// The table of commands: which options each takes, and the function that runs it.
 enum Commands {
-    struct Spec {
+    struct Spec: Sendable {
         var valued: Set<String> = []
         var switches: Set<String> = []
         var aliases: [Character: String] = [:]
-        var run: (Context) throws -> ExitCode
+        var run: @Sendable (Context) throws -> ExitCode
     }
 
     static let specs: [String: Spec] = [

@@ -3,7 +3,7 @@ import Testing
 
 /// Deterministic pseudo-random bytes (xorshift), so tests are repeatable without fixtures.
 func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed | 1
+    var state = (seed &* 0x9E37_79B9_7F4A_7C15) | 1
     var out = [UInt8](repeating: 0, count: count)
     for i in 0..<count {
         state ^= state << 13

@@ -27,7 +27,7 @@ import Testing
             group: "staff", mtime: Timestamp(seconds: -86_400, nanoseconds: 123_456_789),
             atime: Timestamp(seconds: 4_102_444_800, nanoseconds: 1), ctime: Timestamp(seconds: 1_700_000_000, nanoseconds: 0),
             size: 5 << 30, device: 2049, inode: 77, linkCount: 2,
-            xattrs: [ExtendedAttribute(name: Array("user.b".utf8), value: [1]), ExtendedAttribute(name: Array("security.capability".utf8), value: [0, 1, 2])],
+            xattrs: [ExtendedAttribute(name: Array("security.capability".utf8), value: [0, 1, 2]), ExtendedAttribute(name: Array("user.b".utf8), value: [1])],
             flags: 0x10, content: [id(1), id(2)], extents: [Extent(offset: 0, length: 4096), Extent(offset: 1 << 32, length: 8192)]),
         Node(name: Array("dir".utf8), kind: .directory, mode: 0o1777, subtree: id(3)),
         Node(name: Array("link".utf8), kind: .symlink, mode: 0o777, linkTarget: Array("../../etc/passwd".utf8)),

@@ -137,7 +137,7 @@ struct TreeListing {
                 "size": node.size, "mtime": "\(node.mtime.seconds).\(String(format: "%09u", node.mtime.nanoseconds))",
             ]
             if node.kind == .symlink { object["link_target_base64"] = Data(node.linkTarget).base64EncodedString() }
-            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
             Terminal.write((first ? "" : ",\n") + String(decoding: data, as: UTF8.self))
             first = false
             return

@@ -30,12 +30,14 @@ extension Repository {
 
         // 1. Index files, read from the repository itself (not the cache).
         var packs: [ObjectID: [BlobLocation]] = [:]
+        var packSizes: [ObjectID: UInt64] = [:]
         var known = Set<BlobKey>()
         let indexEntries = try backend.list(.index)
         for entry in indexEntries {
             let name = ObjectName(.index, entry.name)
             do {
                 let file = try loadJSON(IndexFile.self, name, associatedData: IndexFile.associatedData)
+                for pack in file.packs { if let id = ObjectID(hex: pack.id) { packSizes[id] = pack.size } }
                 for location in try file.locations(context: name.path) {
                     packs[location.pack, default: []].append(location)
                     known.insert(BlobKey(type: location.type, id: location.id))
@@ -65,6 +67,11 @@ extension Repository {
                 continue
             }
             let locations = packs[pack] ?? []
+            if let expected = packSizes[pack], expected != UInt64(size) {
+                report.errors.append(
+                    "pack \(pack.hex) has \(size) bytes but the index records \(expected): damaged (appended to or truncated)")
+                report.damagedPacks.insert(pack.hex)
+            }
             do {
                 let bytes: [UInt8]
                 if readData {
@@ -103,7 +110,13 @@ extension Repository {
             }
         }
 
-        // 3. Snapshots and every tree they reach: each referenced blob is indexed.
+        // 3. Snapshots and every tree they reach: each referenced blob is indexed, and the
+        // files that use a damaged pack are named.
+        var damagedBlobs = Set<BlobID>()
+        for pack in report.damagedPacks {
+            guard let id = ObjectID(hex: pack) else { continue }
+            for location in packs[id] ?? [] { damagedBlobs.insert(location.id) }
+        }
         let snapshotRecords = try snapshots { name, error in
             report.errors.append("\(name): \(error)")
         }
@@ -133,6 +146,9 @@ extension Repository {
                     let child = path + (path.hasSuffix("/") ? "" : "/") + String(decoding: node.name, as: UTF8.self)
                     for blob in node.content where !known.contains(BlobKey(type: .data, id: blob)) {
                         report.errors.append("snapshot \(record.id.shortHex): \(child): data blob \(blob.hex) is missing")
+                    }
+                    if node.content.contains(where: damagedBlobs.contains) {
+                        report.errors.append("snapshot \(record.id.shortHex): \(child) has data in a damaged pack")
                     }
                     if let subtree = node.subtree { stack.append((subtree, child)) }
                 }

@@ -8,7 +8,7 @@ final class IndexCache: Sendable {
     private let db: SQLiteDatabase
 
     /// The schema version of the cache; a different one is discarded and rebuilt.
-    private static let schema = "1"
+    private static let schema = "2"
 
     init(database: SQLiteDatabase, repositoryID: String) throws {
         db = database
@@ -20,7 +20,7 @@ final class IndexCache: Sendable {
                 id BLOB NOT NULL, type INTEGER NOT NULL, pack BLOB NOT NULL, offset INTEGER NOT NULL,
                 length INTEGER NOT NULL, raw_length INTEGER NOT NULL, compressed INTEGER NOT NULL,
                 PRIMARY KEY(id, type)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS packs(id BLOB PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS packs(id BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS tree_cache(id BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
             """)
         let stored = try db.query("SELECT key, value FROM meta")
@@ -47,7 +47,7 @@ final class IndexCache: Sendable {
     }
 
     /// Records the blobs of one index file (or of a freshly written pack).
-    func insert(_ locations: [BlobLocation], packs: [ObjectID], indexFile: String?) throws {
+    func insert(_ locations: [BlobLocation], packs: [(id: ObjectID, size: UInt64)], indexFile: String?) throws {
         try db.transaction {
             for location in locations {
                 try db.run(
@@ -59,7 +59,9 @@ final class IndexCache: Sendable {
                         .integer(location.compressed ? 1 : 0),
                     ])
             }
-            for pack in packs { try db.run("INSERT OR IGNORE INTO packs VALUES(?)", [.blob(pack.bytes)]) }
+            for pack in packs {
+                try db.run("INSERT OR IGNORE INTO packs VALUES(?, ?)", [.blob(pack.id.bytes), .integer(Int64(pack.size))])
+            }
             if let indexFile { try db.run("INSERT OR IGNORE INTO index_files VALUES(?)", [.text(indexFile)]) }
         }
     }
@@ -77,8 +79,9 @@ final class IndexCache: Sendable {
             rawLength: UInt32(raw), compressed: compressed != 0)
     }
 
-    func containsPack(_ id: ObjectID) throws -> Bool {
-        !(try db.query("SELECT 1 FROM packs WHERE id = ?", [.blob(id.bytes)]).isEmpty)
+    /// The size the index records for a pack.
+    func packSize(_ id: ObjectID) throws -> UInt64? {
+        try db.query("SELECT size FROM packs WHERE id = ?", [.blob(id.bytes)]).first?.first?.int64.map { UInt64($0) }
     }
 
     func knownPacks() throws -> Set<ObjectID> {

@@ -16,6 +16,8 @@ struct IndexFile: Codable, Sendable {
 
     struct Pack: Codable, Sendable {
         var id: String
+        /// The pack's length in bytes: an appended or truncated pack is caught without reading it.
+        var size: UInt64
         var blobs: [Blob]
     }
 
@@ -30,10 +32,10 @@ struct IndexFile: Codable, Sendable {
         self.supersedes = supersedes
     }
 
-    init(pack: ObjectID, entries: [PackFormat.Entry]) {
+    init(pack: ObjectID, size: Int, entries: [PackFormat.Entry]) {
         packs = [
             Pack(
-                id: pack.hex,
+                id: pack.hex, size: UInt64(size),
                 blobs: entries.map {
                     Blob(
                         id: $0.id.hex, type: $0.type.rawValue, offset: $0.offset, length: $0.length,

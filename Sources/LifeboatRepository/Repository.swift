@@ -30,6 +30,8 @@ public final class Repository: BlobStore, Sendable {
     }
 
     private let writer = Mutex(WriterState())
+    /// Packs whose stored size was checked against the index in this session.
+    private let verifiedPacks = Mutex(Set<ObjectID>())
     private let stats = Mutex(WriteStatistics())
 
     public struct WriteStatistics: Sendable {
@@ -211,7 +213,7 @@ public final class Repository: BlobStore, Sendable {
         for id in remote.subtracting(cached).sorted() {
             let name = ObjectName(.index, id)
             let file = try loadJSON(IndexFile.self, name, associatedData: IndexFile.associatedData)
-            let packs = file.packs.compactMap { ObjectID(hex: $0.id) }
+            let packs = file.packs.compactMap { pack in ObjectID(hex: pack.id).map { (id: $0, size: pack.size) } }
             try index.insert(try file.locations(context: name.path), packs: packs, indexFile: id)
         }
     }
@@ -229,21 +231,21 @@ public final class Repository: BlobStore, Sendable {
                 let entries = try? PackFormat.parseTrailer(
                     bytes, packSize: bytes.count, key: keys.encryption, context: name.path)
             else { continue }  // damaged or partial: check reports it; it is never used
-            try recordPack(id, entries: entries)
+            try recordPack(id, size: bytes.count, entries: entries)
             adopted += 1
         }
         return adopted
     }
 
-    private func recordPack(_ pack: ObjectID, entries: [PackFormat.Entry]) throws {
+    private func recordPack(_ pack: ObjectID, size: Int, entries: [PackFormat.Entry]) throws {
         let indexID = try saveJSON(
-            IndexFile(pack: pack, entries: entries), kind: .index, associatedData: IndexFile.associatedData)
+            IndexFile(pack: pack, size: size, entries: entries), kind: .index, associatedData: IndexFile.associatedData)
         let locations = entries.map {
             BlobLocation(
                 type: $0.type, id: $0.id, pack: pack, offset: $0.offset, length: $0.length,
                 rawLength: $0.rawLength, compressed: $0.compressed)
         }
-        try index.insert(locations, packs: [pack], indexFile: indexID.hex)
+        try index.insert(locations, packs: [(pack, UInt64(size))], indexFile: indexID.hex)
     }
 
     // MARK: BlobStore
@@ -298,7 +300,7 @@ public final class Repository: BlobStore, Sendable {
     private func upload(_ builder: consuming PackBuilder) throws {
         let (id, bytes, entries) = try builder.finish(key: keys.encryption)
         try backend.save(ObjectName(.data, id.hex), bytes: bytes)
-        try recordPack(id, entries: entries)
+        try recordPack(id, size: bytes.count, entries: entries)
         writer.withLock { state in
             for entry in entries { state.pending.remove(BlobKey(type: entry.type, id: entry.id)) }
         }
@@ -319,21 +321,33 @@ public final class Repository: BlobStore, Sendable {
     public var writeStatistics: WriteStatistics { stats.withLock { $0 } }
 
     public func load(_ type: BlobType, id: BlobID) throws -> [UInt8] {
+        // The cache was reconciled with the repository's index files when it was opened
+        // (`synchronizeIndex`), so a pack that cannot be read here is damaged or missing.
         let location = try locate(type, id)
         let sealed: [UInt8]
         do {
+            try verifyPackSize(location.pack)
             sealed = try backend.load(
                 ObjectName(.data, location.pack.hex), offset: Int(location.offset), length: Int(location.length))
         } catch let error as BackendError {
-            // The cache may be stale (a pack was pruned): rebuild it once and retry.
-            try index.clear()
-            try synchronizeIndex()
-            guard let fresh = try index.lookup(type, id), fresh != location else {
-                throw RepositoryError(.damaged, "pack \(location.pack.hex) holding blob \(id.hex) cannot be read: \(error)")
-            }
-            return try load(type, id: id)
+            throw RepositoryError(
+                .damaged, "pack \(location.pack.hex) holding blob \(id.hex) cannot be read: \(error.message)")
         }
         return try decodeBlob(sealed, location: location)
+    }
+
+    /// A pack whose length differs from the index's record was appended to or truncated:
+    /// its blobs may still authenticate, but the object is damaged and is not trusted.
+    private func verifyPackSize(_ pack: ObjectID) throws {
+        if verifiedPacks.withLock({ $0.contains(pack) }) { return }
+        guard let expected = try index.packSize(pack) else { return }
+        let actual = try backend.size(ObjectName(.data, pack.hex))
+        guard UInt64(actual) == expected else {
+            throw RepositoryError(
+                .damaged,
+                "pack \(pack.hex) is damaged: it has \(actual) bytes, the index records \(expected); run `lifeboat check --read-data`")
+        }
+        verifiedPacks.withLock { _ = $0.insert(pack) }
     }
 
     func locate(_ type: BlobType, _ id: BlobID) throws -> BlobLocation {
@@ -383,6 +397,7 @@ public final class Repository: BlobStore, Sendable {
             bytes = plain
         } else {
             let location = try locate(.tree, id)
+            try verifyPackSize(location.pack)
             let sealed = try backend.load(
                 ObjectName(.data, location.pack.hex), offset: Int(location.offset), length: Int(location.length))
             bytes = try decodeBlob(sealed, location: location)

@@ -8,49 +8,78 @@ import Testing
     }
 
     /// Case 030: bit flip, append, truncate, swap or deletion of a data object is detected and
-    /// named; restore writes no wrong bytes.
+    /// named (object, files, snapshot); restore fails for the files that use it, writes no wrong
+    /// bytes, and still restores every other file byte-identical.
     @Test(arguments: ["flip", "append", "truncate", "swap", "delete"])
     func damagedPackIsNamedAndNeverRestored(damage: String) throws {
         let scratch = Scratch()
         let lifeboat = Lifeboat(scratch: scratch)
-        let source = scratch.path("src")
+        let source = scratch.path("corrupt")
         try Lifeboat.sh(
             """
             mkdir -p '\(source)'
-            head -c 2000000 /dev/urandom > '\(source)/a.bin'
-            head -c 2000000 /dev/urandom > '\(source)/b.bin'
+            for i in $(seq 1 8); do head -c 8M /dev/urandom > '\(source)/f'$i; done
+            printf 'small\\n' > '\(source)/tiny'
             """)
         try lifeboat.run(["init"])
         let backup = try lifeboat.run(["backup", source])
         #expect(backup.status == 0, "\(backup.output)")
-        // The data packs (the one holding a.bin's chunks is what we damage); tree packs are small.
-        let all = try Self.packs(lifeboat.repository)
-        let sizes = try all.map { ($0, try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0) }
-        let victim = try #require(sizes.max { $0.1 < $1.1 }?.0)
+        // 64 MiB of incompressible data fills several 16 MiB packs; damage the largest.
+        let sizes = try Self.packs(lifeboat.repository).map {
+            ($0, try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0)
+        }.sorted { $0.1 > $1.1 }
+        #expect(sizes.count >= 4)
+        let victim = sizes[0].0
         let victimID = URL(fileURLWithPath: victim).lastPathComponent
-        let other = try #require(sizes.filter { $0.0 != victim }.first?.0)
+        let other = sizes[1].0
         switch damage {
         case "flip":
-            try Lifeboat.sh("chmod u+w '\(victim)'; printf '\\x55' | dd of='\(victim)' bs=1 seek=1000 conv=notrunc status=none")
-        case "append": try Lifeboat.sh("chmod u+w '\(victim)'; printf 'x' >> '\(victim)'")
+            try Lifeboat.sh(
+                """
+                chmod u+w '\(victim)'
+                python3 - '\(victim)' <<'PY'
+                import os, sys
+                p = sys.argv[1]; n = os.path.getsize(p)
+                with open(p, 'r+b') as f:
+                    f.seek(n // 2); b = f.read(1); f.seek(n // 2); f.write(bytes([b[0] ^ 0x01]))
+                PY
+                """)
+        case "append": try Lifeboat.sh("chmod u+w '\(victim)'; printf 'boom\\n' >> '\(victim)'")
         case "truncate": try Lifeboat.sh("chmod u+w '\(victim)'; truncate -s -1 '\(victim)'")
-        case "swap": try Lifeboat.sh("chmod u+w '\(victim)'; cp '\(other)' '\(victim)'")
+        case "swap": try Lifeboat.sh("chmod u+w '\(victim)'; cat '\(other)' > '\(victim)'")
         default: try Lifeboat.sh("rm -f '\(victim)'")
         }
         let check = try lifeboat.run(["check", "--read-data"])
         #expect(check.status != 0)
         #expect(check.output.contains(victimID), "\(check.output)")
+        if damage == "flip" { #expect(check.output.contains("authentication") || check.output.contains("does not match")) }
+        // The files that use the damaged pack, as check names them.
+        let names = (1...8).map { "f\($0)" } + ["tiny"]
+        let affected = Set(names.filter { check.output.contains(source + "/" + $0 + " has data in a damaged pack") })
+        #expect(!affected.isEmpty, "check did not name the affected files: \(check.output)")
+        if damage != "flip" {
+            let quick = try lifeboat.run(["check"])
+            #expect(quick.status != 0, "metadata-only check missed \(damage)")
+        }
 
         let target = scratch.path("restore")
         let restore = try lifeboat.run(["restore", "latest", "--target", target])
         #expect(restore.status != 0)
-        // Whatever was restored is right: no file holds wrong bytes.
-        for name in ["a.bin", "b.bin"] {
+        if damage == "flip" {
+            #expect(affected.contains { !FileManager.default.fileExists(atPath: target + source + "/" + $0) })
+        }
+        for name in names {
             let restored = target + source + "/" + name
-            if FileManager.default.fileExists(atPath: restored) {
+            // A flipped bit damages one blob: the pack's other blobs still authenticate, so
+            // only the files using that blob fail. Any other damage condemns the whole pack.
+            let mustFail = damage == "flip" ? affected.contains(name) && !FileManager.default.fileExists(atPath: restored) : affected.contains(name)
+            if mustFail {
+                #expect(restore.output.contains(name), "restore did not name \(name): \(restore.output)")
+                #expect(!FileManager.default.fileExists(atPath: restored), "\(name) restored from a damaged pack")
+            } else {
                 #expect(
                     FileManager.default.contentsEqual(atPath: restored, andPath: source + "/" + name),
-                    "\(name) restored with wrong bytes")
+                    "intact file \(name) not restored identical")
             }
         }
     }

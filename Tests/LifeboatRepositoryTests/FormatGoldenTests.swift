@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func indexEncoding() throws {
-        let file = IndexFile(pack: Self.id(9), entries: [
+        let file = IndexFile(pack: Self.id(9), size: 1028, entries: [
             PackFormat.Entry(type: .data, id: Self.id(1), offset: 0, length: 1000, rawLength: 4000, compressed: true)
         ])
         try matchGolden("index-v1.json", try CanonicalJSON.encode(file))

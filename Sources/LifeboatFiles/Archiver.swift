@@ -90,9 +90,10 @@ final class BackupRun: Sendable {
         self.store = store
         self.options = options
         chunker = store.makeChunker()
-        guard !options.paths.isEmpty else { throw FilesError("no backup paths given") }
+        let requested = options.paths.map { Array($0.utf8) } + options.rawPaths
+        guard !requested.isEmpty else { throw FilesError("no backup paths given") }
         var roots = [[UInt8]]()
-        for path in options.paths {
+        for path in requested {
             roots.append(try BackupRun.resolve(path))
         }
         // A path inside another backup path adds nothing.
@@ -101,8 +102,9 @@ final class BackupRun: Sendable {
             !PathBytes.ancestors(root).contains { roots.contains($0) } && (root == [slash] || !roots.contains([slash]))
         }
         excludes = options.excludes.map { Array($0.utf8) }
-        if let changedPaths = options.changedPaths, options.parentRoot != nil {
-            let set = Set(changedPaths.map { PathBytes.absolute(Array($0.utf8)) })
+        if options.changedPaths != nil || options.rawChangedPaths != nil, options.parentRoot != nil {
+            let all = (options.changedPaths ?? []).map { Array($0.utf8) } + (options.rawChangedPaths ?? [])
+            let set = Set(all.map { PathBytes.absolute($0) })
             changed = set
             changedAncestors = Set(set.flatMap { PathBytes.ancestors($0) } + [[slash]])
         } else {
@@ -115,8 +117,8 @@ final class BackupRun: Sendable {
     }
 
     /// Absolute, normalised, parent directories resolved; the last component is kept as given.
-    static func resolve(_ path: String) throws -> [UInt8] {
-        let absolute = PathBytes.absolute(Array(path.utf8))
+    static func resolve(_ path: [UInt8]) throws -> [UInt8] {
+        let absolute = PathBytes.absolute(path)
         if absolute == [slash] { return absolute }
         let (directory, name) = splitPath(absolute)
         guard let real = PathBytes.realDirectory(directory) else {

@@ -6,6 +6,9 @@ public struct BackupOptions: Sendable {
     /// Absolute or relative; made absolute and normalised (the parent directories are resolved,
     /// the last component is not: a symlink given as a path is stored as a link).
     public var paths: [String]
+    /// More backup paths as raw bytes (for names that are not valid UTF-8, which a Swift
+    /// `String` cannot hold: take them from `CommandLine.unsafeArgv`). Merged with `paths`.
+    public var rawPaths: [[UInt8]] = []
     /// Descend into other file systems. Default: mount points are recorded as empty directories.
     public var crossFilesystems: Bool = false
     /// Re-read every file even if it is unchanged against the parent snapshot.
@@ -16,6 +19,9 @@ public struct BackupOptions: Sendable {
     /// (directories, whole subtree); everything else is taken from the parent tree as it is, and
     /// only the trees above changed paths are rebuilt.
     public var changedPaths: Set<String>? = nil
+    /// More changed paths as raw bytes (the journal's names); merged with `changedPaths` (either
+    /// being non-nil turns journal mode on).
+    public var rawChangedPaths: Set<[UInt8]>? = nil
     /// fnmatch(3) patterns matched against absolute paths (FNM_PATHNAME not set: `*` matches `/`).
     public var excludes: [String] = []
     public var threads: Int = 2
@@ -79,6 +85,8 @@ public struct RestoreOptions: Sendable {
     public var target: String
     /// Absolute paths inside the snapshot; a directory includes its subtree. Empty: everything.
     public var includes: [String] = []
+    /// More includes as raw bytes, for names that are not valid UTF-8. Merged with `includes`.
+    public var rawIncludes: [[UInt8]] = []
     /// Restore the numeric uid/gid (default) rather than mapping the recorded names.
     public var numericOwners = true
     public var threads: Int = 2

@@ -88,7 +88,9 @@ final class RestoreRun: Sendable {
         self.options = options
         targetPath = PathBytes.absolute(Array(options.target.utf8))
         target = try RestoreRun.openTarget(targetPath)
-        let includes = Set(options.includes.map { PathBytes.absolute(Array($0.utf8)) })
+        let includes = Set((options.includes.map { Array($0.utf8) } + options.rawIncludes).map {
+            PathBytes.normalise([slash] + $0)
+        })
         self.includes = includes.contains([slash]) ? [] : includes
         includeAncestors = Set(includes.flatMap { PathBytes.ancestors($0) })
         let threads = max(1, options.threads)

@@ -26,7 +26,8 @@ let package = Package(
             name: "LifeboatRepository",
             dependencies: ["LifeboatCrypto", "LifeboatSystem", "LifeboatSQLite", "CZstd"]),
         .target(name: "LifeboatFiles", dependencies: ["LifeboatRepository", "LifeboatSystem"]),
-        .target(name: "LifeboatCLI", dependencies: ["LifeboatFiles", "LifeboatRepository", "LifeboatSystem"]),
+        .target(
+            name: "LifeboatCLI", dependencies: ["LifeboatFiles", "LifeboatRepository", "LifeboatSystem", "CLinuxShims"]),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
         .testTarget(name: "LifeboatCryptoTests", dependencies: ["LifeboatCrypto"]),

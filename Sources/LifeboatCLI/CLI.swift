@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatFiles
 import LifeboatRepository
+internal import CLinuxShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,6 +65,10 @@ public enum LifeboatCLI {
     /// Runs one command line; returns the process exit code.
     public static func run(_ arguments: [String]) -> Int32 {
         Interrupts.install()
+        // Chunk-sized buffers (1-8 MiB) come and go thousands of times a second. glibc's default
+        // raises its mmap threshold after each free until such buffers live in the heap, whose
+        // fragments then hold twice the working set; a fixed threshold returns them at once.
+        _ = cl_tune_allocator(4 << 20, 4)
         do {
             return try dispatch(arguments).rawValue
         } catch let error as CommandError {

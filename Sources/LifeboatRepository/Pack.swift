@@ -112,6 +112,11 @@ struct PackBuilder {
     private(set) var bytes: [UInt8] = []
     private(set) var entries: [PackFormat.Entry] = []
 
+    init(capacity: Int = 0) {
+        // Room for one more maximal blob past the target, so the pack never reallocates.
+        bytes.reserveCapacity(capacity + (8 << 20) + (64 << 10))
+    }
+
     var isEmpty: Bool { entries.isEmpty }
     var size: Int { bytes.count }
 

@@ -30,6 +30,12 @@ public final class Repository: BlobStore, Sendable {
     }
 
     private let writer = Mutex(WriterState())
+    /// Full packs are stored by one background thread so that hashing and compression go on
+    /// meanwhile; at most one waits, which bounds memory.
+    private let uploadQueue = DispatchQueue(label: "lifeboat.pack-upload")
+    private let uploadSlots = DispatchSemaphore(value: 1)
+    private let uploadsInFlight = DispatchGroup()
+    private let uploadFailure = Mutex<(any Error)?>(nil)
     /// Packs whose stored size was checked against the index in this session.
     private let verifiedPacks = Mutex(Set<ObjectID>())
     private let stats = Mutex(WriteStatistics())
@@ -261,39 +267,57 @@ public final class Repository: BlobStore, Sendable {
 
     @discardableResult
     public func save(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws -> Int {
+        if let failure = uploadFailure.withLock({ $0 }) { throw failure }
         let key = BlobKey(type: type, id: id)
         if (try index.lookup(type, id)) != nil { return 0 }
         let reserved = writer.withLock { $0.pending.insert(key).inserted }
         guard reserved else { return 0 }
         do {
-            var payload = [UInt8](plaintext)
+            let associatedData = PackFormat.blobAssociatedData(type, id)
             var compressed = false
-            if !payload.isEmpty, let packed = try? Zstd.compress(plaintext, level: compressionLevel),
-                packed.count < payload.count
+            let sealed: [UInt8]
+            if plaintext.count > 0, let packed = try? Zstd.compress(plaintext, level: compressionLevel),
+                packed.count < plaintext.count
             {
-                payload = packed
                 compressed = true
+                sealed = try seal(packed, associatedData)
+            } else {
+                sealed = try AESGCM.seal(plaintext, key: keys.encryption, associatedData: associatedData)
             }
-            let sealed = try seal(payload, PackFormat.blobAssociatedData(type, id))
             let full: PackBuilder? = writer.withLock { state in
-                var builder = state.packs[type] ?? PackBuilder()
-                builder.append(type: type, id: id, sealed: sealed, rawLength: plaintext.count, compressed: compressed)
-                if builder.size >= config.packSize {
-                    state.packs[type] = nil
-                    return builder
-                }
-                state.packs[type] = builder
-                return nil
+                // Appended in place: copying the builder out of the dictionary would make every
+                // append copy the whole pack (copy-on-write).
+                state.packs[type, default: PackBuilder(capacity: config.packSize)].append(
+                    type: type, id: id, sealed: sealed, rawLength: plaintext.count, compressed: compressed)
+                guard let size = state.packs[type]?.size, size >= config.packSize else { return nil }
+                return state.packs.removeValue(forKey: type)
             }
             stats.withLock {
                 $0.blobsAdded += 1
                 $0.bytesAdded += UInt64(sealed.count)
             }
-            if let full { try upload(full) }
+            if let full { enqueueUpload(full) }
             return sealed.count
         } catch {
             writer.withLock { _ = $0.pending.remove(key) }
             throw error
+        }
+    }
+
+    private func enqueueUpload(_ builder: PackBuilder) {
+        uploadSlots.wait()
+        uploadsInFlight.enter()
+        uploadQueue.async { [self] in
+            defer {
+                uploadSlots.signal()
+                uploadsInFlight.leave()
+            }
+            guard uploadFailure.withLock({ $0 == nil }) else { return }
+            do {
+                try upload(builder)
+            } catch {
+                uploadFailure.withLock { $0 = error }
+            }
         }
     }
 
@@ -315,7 +339,9 @@ public final class Repository: BlobStore, Sendable {
             state.packs = [:]
             return Array(open)
         }
-        for builder in builders { try upload(builder) }
+        for builder in builders { enqueueUpload(builder) }
+        uploadsInFlight.wait()
+        if let failure = uploadFailure.withLock({ $0 }) { throw failure }
     }
 
     public var writeStatistics: WriteStatistics { stats.withLock { $0 } }

@@ -93,4 +93,10 @@ ssize_t cl_getrandom(void *buffer, size_t length, unsigned int flags);
 /// syncfs(2) is _GNU_SOURCE-only; used to make a finished restore durable in one call.
 int cl_syncfs(int fd);
 
+/// Fixes glibc's mmap threshold at `mmap_threshold` bytes and caps malloc arenas at
+/// `arenas`. mallopt and its M_* constants live in <malloc.h>, which Glibc's Swift module
+/// does not export. Chunk-sized buffers then go back to the kernel when freed instead of
+/// fragmenting the heap (the default threshold grows after every free).
+int cl_tune_allocator(int mmap_threshold, int arenas);
+
 #endif

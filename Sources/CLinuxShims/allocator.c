@@ -1,0 +1,7 @@
+#include <malloc.h>
+#include "CLinuxShims.h"
+
+int cl_tune_allocator(int mmap_threshold, int arenas) {
+    int ok = mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    return ok && mallopt(M_ARENA_MAX, arenas);
+}

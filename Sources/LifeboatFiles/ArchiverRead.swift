@@ -84,7 +84,9 @@ extension BackupRun {
         }
 
         let maximum = chunker.parameters.maximum
-        let capacity = max(2 * maximum, 1 << 20)
+        // Small files get a buffer of their size (no 2×maximum allocation per file).
+        let dataBytes = ranges.reduce(UInt64(0)) { $0 + $1.length }
+        let capacity = dataBytes < UInt64(2 * maximum) ? max(Int(dataBytes), 4096) : 2 * maximum
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buffer.deallocate() }
         let assembly = ChunkAssembly()

@@ -441,10 +441,10 @@ final class BackupRun: Sendable {
         }
     }
 
-    func captureXattrs(_ node: inout Node, target: XattrTarget, path: [UInt8]) {
+    func captureXattrs(_ node: inout Node, target: XattrTarget, path: [UInt8], reportErrors: Bool = true) {
         do {
             node.xattrs = try ExtendedAttributes.all(target).map { ExtendedAttribute(name: $0.name, value: $0.value) }
-        } catch let error as SystemError where error.errno.isUnsupported {
+        } catch let error as SystemError where error.errno.isUnsupported || !reportErrors {
         } catch let error as SystemError {
             self.error(path, "cannot read extended attributes: \(error.errno)")
         } catch {
@@ -491,8 +491,8 @@ final class BackupRun: Sendable {
                 return nil
             }
             frame.builder.addPending()
-            let job = FileJob(dir: frame.fd, name: name, path: path, listed: status, isNew: parentNode?.kind != .file,
-                              builder: frame.builder)
+            let job = FileJob(dir: frame.fd, name: name, path: path, listed: status,
+                              parent: parentNode?.kind == .file ? parentNode : nil, builder: frame.builder)
             readers.submit { [self] in
                 let node = self.read(job)
                 self.finished(job.builder, child: node)
@@ -634,6 +634,7 @@ struct FileJob: Sendable {
     let name: [UInt8]
     let path: [UInt8]
     let listed: FileStatus
-    let isNew: Bool
+    /// The parent snapshot's node of the same name, if it was a file.
+    let parent: Node?
     let builder: DirBuilder
 }

@@ -40,7 +40,7 @@ extension BackupRun {
                 self.error(path, "cannot read: \(error.errno)")
                 var node = metadataNode(job.name, job.listed)
                 node.size = 0
-                captureXattrs(&node, target: .path(job.dir.procPath(job.name)), path: path)
+                captureXattrs(&node, target: .path(job.dir.procPath(job.name)), path: path, reportErrors: false)
                 counters.withLock { $0.filesDone += 1 }
                 return node
             }
@@ -179,7 +179,18 @@ extension BackupRun {
         }
         status = after
         counters.withLock { counters in
-            if job.isNew { counters.filesNew += 1 } else { counters.filesChanged += 1 }
+            // Re-read but identical (e.g. only the ctime moved after a restore in place): unchanged.
+            if let parent = job.parent {
+                if parent.content == node.content && parent.size == node.size && parent.extents == node.extents
+                    && parent.mtime == node.mtime
+                {
+                    counters.filesUnchanged += 1
+                } else {
+                    counters.filesChanged += 1
+                }
+            } else {
+                counters.filesNew += 1
+            }
             counters.totalSize += storedSize
             counters.filesDone += 1
         }

@@ -40,7 +40,7 @@ final class WorkerPool: Sendable {
                 self.running.leave()
             }
             thread.name = "\(name)-\(index)"
-            thread.stackSize = 1 << 20
+            thread.stackSize = 4 << 20
             thread.start()
         }
     }

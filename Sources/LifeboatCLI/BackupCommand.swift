@@ -36,7 +36,19 @@ extension Commands {
         }
         let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
         let started = Date()
-        options.progress = { p in progress.update(Output.backupProgress(p, started: started)) }
+        // A first backup reads everything: count it alongside, for a percentage and an ETA.
+        let estimate = SizeEstimate()
+        if progress.enabled && parent == nil { estimate.start(paths: paths, crossFilesystems: options.crossFilesystems) }
+        defer { estimate.cancel() }
+        options.progress = { p in
+            var p = p
+            let totals = estimate.totals
+            if p.bytesTotal == nil, totals.complete, parent == nil {
+                p.bytesTotal = max(totals.bytes, p.bytesDone)
+                p.filesTotal = totals.files
+            }
+            progress.update(Output.backupProgress(p, started: started))
+        }
 
         let summary = try Archiver(store: repository).backup(options)
         try repository.flush()

@@ -54,7 +54,8 @@ enum Output {
     static func backupProgress(_ p: BackupProgress, started: Date) -> String {
         let elapsed = max(Date().timeIntervalSince(started), 0.001)
         let rate = Double(p.bytesDone) / elapsed
-        var line = "[\(Human.duration(elapsed))] \(p.filesDone) files, \(Human.bytes(p.bytesDone))"
+        let files = p.filesTotal.map { "\(p.filesDone) of \($0) files" } ?? "\(p.filesDone) files"
+        var line = "[\(Human.duration(elapsed))] \(files), \(Human.bytes(p.bytesDone))"
         if let total = p.bytesTotal, total > 0 {
             let percent = min(100, Double(p.bytesDone) * 100 / Double(total))
             line += String(format: " (%.0f%% of %@)", percent, Human.bytes(total))

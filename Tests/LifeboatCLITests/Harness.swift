@@ -144,3 +144,66 @@ final class Scratch {
         _ = try? Lifeboat.exec(["/bin/sh", "-c", "chattr -R -ia '\(root)' 2>/dev/null; rm -rf '\(root)'"])
     }
 }
+
+// MARK: - Helpers for the acceptance cases (Tests/LifeboatCLITests/Cases*.swift)
+
+/// Every acceptance-case suite is nested in this one, so the cases run one after another: several
+/// of them (live writers, a full loop file system, multi-GiB files) would disturb each other's
+/// timing on a small machine.
+@Suite(.serialized) struct Cases {}
+
+extension Lifeboat {
+    /// Runs the binary behind a wrapper command: `prefix + [lifeboat, --repo, …] + arguments`
+    /// (e.g. `["timeout", "120"]`, `["setpriv", "--reuid=65534", …]`, `["strace", …]`).
+    @discardableResult
+    func run(wrappedIn prefix: [String], _ arguments: [String], environment extra: [String: String] = [:]) throws
+        -> Result
+    {
+        try Lifeboat.exec(
+            prefix + [Lifeboat.binary, "--repo", repository, "--cache-dir", cache] + arguments,
+            environment: ["LIFEBOAT_PASSWORD": password].merging(extra) { $1 })
+    }
+
+    /// Runs the binary with arguments given as raw bytes (names that are not valid UTF-8, which a
+    /// Swift `String`, and so `Process`, cannot carry): python3 execs it with bytes arguments.
+    @discardableResult
+    func run(raw arguments: [[UInt8]]) throws -> Result {
+        let script = """
+            import base64, os, sys
+            exe = os.fsencode(sys.argv[1])
+            os.execv(exe, [exe] + [base64.b64decode(a) for a in sys.argv[2:]])
+            """
+        let fixed = ["--repo", repository, "--cache-dir", cache].map { Array($0.utf8) }
+        return try Lifeboat.exec(
+            ["python3", "-c", script, Lifeboat.binary] + (fixed + arguments).map { Data($0).base64EncodedString() },
+            environment: ["LIFEBOAT_PASSWORD": password])
+    }
+
+    /// One entry of `ls --json`, with its path decoded from `path_base64`.
+    struct Entry {
+        var path: [UInt8]
+        var object: [String: Any]
+        var type: String { object["type"] as? String ?? "" }
+        var size: Int { object["size"] as? Int ?? -1 }
+        var mode: Int { object["mode"] as? Int ?? -1 }
+        var uid: Int { object["uid"] as? Int ?? -1 }
+        var gid: Int { object["gid"] as? Int ?? -1 }
+        var pathString: String { String(decoding: path, as: UTF8.self) }
+    }
+
+    /// `ls SNAPSHOT [PATH] --json`, decoded (an empty array if the listing fails or is not JSON).
+    func entries(_ snapshot: String = "latest", _ path: String? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> [Entry]
+    {
+        let result = try run(["ls", snapshot] + (path.map { [$0] } ?? []) + ["--json"])
+        #expect(result.status == 0, "ls --json: \(result.output)", sourceLocation: sourceLocation)
+        guard let array = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] else {
+            Issue.record("ls --json is not a JSON array: \(result.stdout.prefix(2000))", sourceLocation: sourceLocation)
+            return []
+        }
+        return array.map { object in
+            Entry(
+                path: Array(Data(base64Encoded: object["path_base64"] as? String ?? "") ?? Data()), object: object)
+        }
+    }
+}

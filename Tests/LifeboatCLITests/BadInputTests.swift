@@ -54,3 +54,21 @@ import Testing
         #expect(future.stderr.contains("format version 9"))
     }
 }
+
+/// `key add` gives a second passphrase to the same data; `key list` shows both.
+@Suite struct KeyCommandTests {
+    @Test func addedPassphraseOpensTheRepository() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        try lifeboat.run(["init"])
+        try Lifeboat.sh("printf 'second secret\\n' > '\(scratch.path("new-pass"))'")
+        let added = try lifeboat.run(["key", "add", "--new-password-file", scratch.path("new-pass")])
+        #expect(added.status == 0, "\(added.output)")
+        let keys = try #require(try lifeboat.json(["key", "list"]) as? [[String: Any]])
+        #expect(keys.count == 2)
+        #expect(keys.filter { $0["current"] as? Bool == true }.count == 1)
+        let other = try lifeboat.run(["snapshots", "--json"], password: "second secret")
+        #expect(other.status == 0, "\(other.output)")
+        #expect(try lifeboat.run(["snapshots"], password: "neither").status == 12)
+    }
+}

@@ -215,8 +215,8 @@ extension Cases {
             throws
         {
             for name in files {
-                let cmp = try Lifeboat.exec(["cmp", source + "/" + name, restored + "/" + name])
-                #expect(cmp.status == 0, "cmp \(name): \(cmp.output)", sourceLocation: sourceLocation)
+                let same = try Lifeboat.sameContent(source + "/" + name, restored + "/" + name)
+                #expect(same.equal, "content of \(name): \(same.detail)", sourceLocation: sourceLocation)
                 #expect(
                     try Lifeboat.sh("stat -c %s '\(restored)/\(name)'") == (try Lifeboat.sh("stat -c %s '\(source)/\(name)'")),
                     "size of \(name)", sourceLocation: sourceLocation)

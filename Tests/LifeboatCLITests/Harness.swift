@@ -207,3 +207,39 @@ extension Lifeboat {
         }
     }
 }
+
+extension Lifeboat {
+    /// Byte-for-byte equality of two files (what `cmp` says), reading only the parts that are
+    /// data in either file: a hole reads as zeros, so ranges that are holes in both are equal.
+    /// `cmp` of two 8 GiB sparse files reads 16 GiB of zeros (a minute on this machine).
+    static func sameContent(_ a: String, _ b: String) throws -> (equal: Bool, detail: String) {
+        let result = try exec([
+            "python3", "-c",
+            """
+            import os, sys
+            def segments(fd, end):
+                off, out = 0, []
+                while off < end:
+                    try: d = os.lseek(fd, off, os.SEEK_DATA)
+                    except OSError: break
+                    h = os.lseek(fd, d, os.SEEK_HOLE); out.append((d, h)); off = h
+                return out
+            fa = os.open(sys.argv[1], os.O_RDONLY); fb = os.open(sys.argv[2], os.O_RDONLY)
+            na, nb = os.fstat(fa).st_size, os.fstat(fb).st_size
+            if na != nb: sys.exit('sizes differ: %d %d' % (na, nb))
+            ranges = sorted(segments(fa, na) + segments(fb, nb)); merged = []
+            for s, e in ranges:
+                if merged and s <= merged[-1][1]: merged[-1][1] = max(merged[-1][1], e)
+                else: merged.append([s, e])
+            for s, e in merged:
+                off = s
+                while off < e:
+                    n = min(1 << 20, e - off)
+                    if os.pread(fa, n, off) != os.pread(fb, n, off): sys.exit('differ in the MiB at offset %d' % off)
+                    off += n
+            """,
+            a, b,
+        ])
+        return (result.status == 0, result.stderr)
+    }
+}

@@ -445,6 +445,8 @@ final class BackupRun: Sendable {
         do {
             node.xattrs = try ExtendedAttributes.all(target).map { ExtendedAttribute(name: $0.name, value: $0.value) }
         } catch let error as SystemError where error.errno.isUnsupported || !reportErrors {
+        } catch let error as SystemError where error.errno == .ENOENT {
+            // Vanished meanwhile (or /proc is not mounted, for entries reached by path).
         } catch let error as SystemError {
             self.error(path, "cannot read extended attributes: \(error.errno)")
         } catch {

@@ -44,7 +44,7 @@ func asNobody<R>(_ body: () throws -> R) throws -> R {
                 """) == 0)
             let store = MemoryStore(parameters: Chunker.Parameters(minimum: 4096, average: 16384, maximum: 65536))
             var summaries = [BackupSummary]()
-            let stopWriters = "kill -- -$(cat '\(s.base)/writers.pid') 2>/dev/null; sleep 0.3"
+            let stopWriters = "kill -9 -- -$(cat '\(s.base)/writers.pid') 2>/dev/null; sleep 0.3"
             defer { sh(stopWriters) }
             for _ in 0..<2 {
                 summaries.append(try backup(store, [s.src + "/live"]))

@@ -11,7 +11,6 @@ extension Cases {
             let lifeboat = Lifeboat(scratch: scratch)
             let source = scratch.path("src")
             let live = source + "/live"
-            let pids = scratch.path("writers.pid")
             try Lifeboat.sh(
                 """
                 SRC='\(source)'
@@ -22,24 +21,26 @@ extension Cases {
                 mkver "$SRC/live/replaced"
                 """)
             #expect(try lifeboat.run(["init"]).status == 0)
-            // The writers run detached (their output to /dev/null so the harness does not wait on them).
-            try Lifeboat.sh(
+            // The writers run in their own session, detached from the test's pipes.
+            let writers = try Lifeboat.startDetached(
                 """
                 SRC='\(source)'
                 mkver() { head -c 8M /dev/urandom > "$1.tmp"; sha256sum < "$1.tmp" | head -c 64 >> "$1.tmp"; mv "$1.tmp" "$1"; }
-                ( while :; do head -c 65536 /dev/urandom >> "$SRC/live/growing.log"; sleep 0.01; done ) </dev/null >/dev/null 2>&1 & echo $! >  '\(pids)'
-                ( while :; do mkver "$SRC/live/replaced"; done ) </dev/null >/dev/null 2>&1 & echo $! >> '\(pids)'
-                ( while :; do truncate -s "<$((RANDOM * 1024))" "$SRC/live/shrinking.db"; head -c 1M /dev/urandom >> "$SRC/live/shrinking.db"; done ) </dev/null >/dev/null 2>&1 & echo $! >> '\(pids)'
+                ( while :; do head -c 65536 /dev/urandom >> "$SRC/live/growing.log"; sleep 0.01; done ) &
+                ( while :; do mkver "$SRC/live/replaced"; done ) &
+                ( while :; do truncate -s "<$((RANDOM * 1024))" "$SRC/live/shrinking.db"; head -c 1M /dev/urandom >> "$SRC/live/shrinking.db"; done ) &
+                wait
                 """)
             var stopped = false
             let stopWriters = {
                 guard !stopped else { return }
                 stopped = true
-                _ = try? Lifeboat.exec(["/bin/bash", "-c", "kill $(cat '\(pids)') 2>/dev/null; sleep 0.3; rm -f '\(live)'/*.tmp"])
+                Lifeboat.stopDetached(writers)
+                _ = try? Lifeboat.exec(["/bin/sh", "-c", "rm -f '\(live)'/*.tmp"])
             }
             defer { stopWriters() }
             usleep(300_000)
-            let backup = try lifeboat.run(["backup", live, "--json"])
+            let backup = try lifeboat.run(wrappedIn: ["timeout", "-k", "10", "300"], ["backup", live, "--json"])
             stopWriters()
 
             #expect(backup.status != 1, "backup failed: \(backup.stderr)")

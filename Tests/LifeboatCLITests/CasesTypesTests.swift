@@ -115,7 +115,7 @@ extension Cases {
             let trace = scratch.path("strace.txt")
             let started = Date()
             let backup = try lifeboat.run(
-                wrappedIn: ["timeout", "60", "strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace],
+                wrappedIn: ["timeout", "-k", "10", "60", "strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace],
                 ["backup", source + "/sl"])
             #expect(backup.status != 124, "backup did not finish within 60 s")
             #expect(backup.status == 0, "backup: \(backup.output)")
@@ -268,7 +268,7 @@ extension Cases {
             #expect(try lifeboat.run(["init"]).status == 0)
             let trace = scratch.path("strace.txt")
             let backup = try lifeboat.run(
-                wrappedIn: ["timeout", "120", "strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace],
+                wrappedIn: ["timeout", "-k", "10", "120", "strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace],
                 ["backup", dir])
             #expect(backup.status != 124, "backup hung (timed out after 120 s)")
             #expect(backup.status == 0, "backup: \(backup.output)")

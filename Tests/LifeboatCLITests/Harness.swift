@@ -64,24 +64,28 @@ struct Lifeboat {
         environment.removeValue(forKey: "LIFEBOAT_REPOSITORY")
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
+        // Output goes to files, not pipes: a child that leaves background processes behind
+        // (live-file writers) would otherwise hold the pipe open and the read would never end.
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-exec-\(UUID().uuidString)")
+        let outURL = capture.appendingPathExtension("out")
+        let errURL = capture.appendingPathExtension("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var stdoutData = Data()
-        nonisolated(unsafe) var stderrData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let stdoutData = (try? Data(contentsOf: outURL)) ?? Data()
+        let stderrData = (try? Data(contentsOf: errURL)) ?? Data()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: String(decoding: stderrData, as: UTF8.self))
@@ -242,4 +246,37 @@ extension Lifeboat {
         ])
         return (result.status == 0, result.stderr)
     }
+}
+
+extension Lifeboat {
+    /// Starts a shell script in its own session, detached from the test's pipes (close_fds, null
+    /// stdio) so `exec` never waits on it; returns its process group for `stopDetached`.
+    static func startDetached(_ script: String) throws -> Int32 {
+        let result = try exec([
+            "python3", "-c",
+            """
+            import subprocess, sys
+            p = subprocess.Popen(['/bin/bash', '-c', sys.argv[1]], start_new_session=True, close_fds=True,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            print(p.pid)
+            """,
+            script,
+        ])
+        guard result.status == 0, let group = Int32(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+            group > 1
+        else { throw FilesystemFixtureError("cannot start detached script: \(result.output)") }
+        return group
+    }
+
+    /// SIGKILL to the whole group (children of the test process inherit its blocked signals, so
+    /// SIGTERM may never arrive).
+    static func stopDetached(_ group: Int32) {
+        kill(-group, SIGKILL)
+        usleep(200_000)
+    }
+}
+
+struct FilesystemFixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -146,8 +146,15 @@ extension Cases {
             // Restore under a ~200-byte target path.
             let target = scratch.path(String(repeating: "r", count: 200 - scratch.root.utf8.count - 1))
             #expect((200...201).contains(target.utf8.count))
-            let restore = try lifeboat.run(["restore", "latest", "--target", target])
+            // Traced: no file call may fail with ENAMETOOLONG (no over-long staging name or path).
+            let trace = scratch.path("strace.txt")
+            let restore = try lifeboat.run(
+                wrappedIn: ["strace", "-f", "-qq", "-e", "trace=%file", "-o", trace], ["restore", "latest", "--target", target])
             #expect(restore.status == 0, "restore: \(restore.output)")
+            let traced = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
+            #expect(traced.contains("openat("), "strace recorded nothing")
+            let tooLong = traced.split(separator: "\n").filter { $0.contains("ENAMETOOLONG") }
+            #expect(tooLong.isEmpty, "restore hit ENAMETOOLONG: \(tooLong.prefix(5))")
             #expect(try Lifeboat.treefp(source + "/long") == (try Lifeboat.treefp(target + source + "/long")))
             let deepContent = try Lifeboat.sh(
                 "cd '\(target + source)/long' && for i in $(seq 10 29); do cd \(d250)$i; done && cat \(n255)")

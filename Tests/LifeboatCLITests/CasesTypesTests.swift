@@ -121,6 +121,7 @@ extension Cases {
             #expect(backup.status == 0, "backup: \(backup.output)")
             #expect(Date().timeIntervalSince(started) < 60)
             let opens = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
+            #expect(opens.contains("openat("), "strace recorded no opens (trace not taken?)")
             #expect(!opens.contains("\"/etc/hostname\""), "backup opened /etc/hostname")
 
             let entries = try lifeboat.entries("latest", source + "/sl")
@@ -273,7 +274,9 @@ extension Cases {
             #expect(backup.status != 124, "backup hung (timed out after 120 s)")
             #expect(backup.status == 0, "backup: \(backup.output)")
             // The FIFO is never opened for reading (an O_PATH open does not read).
-            let fifoOpens = ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "").split(separator: "\n")
+            let traced = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
+            #expect(traced.contains("openat("), "strace recorded no opens (trace not taken?)")
+            let fifoOpens = traced.split(separator: "\n")
                 .filter { $0.contains("b-fifo") && !$0.contains("O_PATH") }
             #expect(fifoOpens.isEmpty, "backup opened the FIFO: \(fifoOpens)")
 

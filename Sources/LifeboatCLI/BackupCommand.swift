@@ -79,8 +79,13 @@ extension Commands {
             if !errors.isEmpty {
                 Terminal.print("\(errors.count) entries could not be read (listed above); the snapshot holds everything else")
             }
+            let warnings = summary.issues.count - errors.count
+            if warnings > 0 {
+                Terminal.print("\(warnings) entries changed or vanished while read (listed above); the snapshot holds what was read")
+            }
         }
-        return errors.isEmpty ? .success : .partial
+        // Exit 3: the snapshot exists but is not a clean copy of everything (each entry named).
+        return summary.issues.isEmpty ? .success : .partial
     }
 
     /// The parent is the newest snapshot of the same host and paths, unless --parent names one.

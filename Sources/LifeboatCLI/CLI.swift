@@ -10,7 +10,8 @@ import Glibc
 public enum ExitCode: Int32, Sendable {
     case success = 0
     case failure = 1
-    /// A snapshot was created but some files could not be read (each is named).
+    /// A snapshot was created but some entries could not be read, or changed or vanished
+    /// while read (each is named).
     case partial = 3
     case repositoryMissing = 10
     case wrongPassphrase = 12
@@ -41,8 +42,9 @@ public enum LifeboatCLI {
           backup PATH...               back up files and directories
           snapshots                    list snapshots
           ls SNAPSHOT [PATH]           list the files of a snapshot (-l for details)
-          restore SNAPSHOT --target DIR [--include PATH]...
-                                       restore a snapshot, or parts of it
+          restore SNAPSHOT --target DIR [--include PATH]... [--owner-names]
+                                       restore a snapshot, or parts of it (owners by
+                                       numeric ID unless --owner-names maps user names)
           check [--read-data]          verify the repository (every byte with --read-data)
           key list | key add           list keys, add a passphrase
           version                      print the version
@@ -58,7 +60,8 @@ public enum LifeboatCLI {
           --json                machine-readable output on stdout
           --quiet               no progress, only errors
 
-        Exit codes: 0 ok, 1 error, 3 snapshot saved but some files were unreadable,
+        Exit codes: 0 ok, 1 error, 3 snapshot saved but some entries were unreadable or
+        changed while read (each named),
         10 no repository, 12 wrong passphrase, 130 interrupted.
         """
 

@@ -19,7 +19,7 @@ enum Commands {
             switches: ["force", "cross-filesystems"], run: backup),
         "snapshots": Spec(run: snapshots),
         "ls": Spec(switches: ["long"], aliases: ["l": "long"], run: list),
-        "restore": Spec(valued: ["target", "include"], run: restore),
+        "restore": Spec(valued: ["target", "include"], switches: ["owner-names"], run: restore),
         "check": Spec(switches: ["read-data"], run: check),
         "key": Spec(valued: ["new-password-file"], run: key),
         "version": Spec(run: { _ in
@@ -94,6 +94,8 @@ enum Commands {
         }
         var options = RestoreOptions(target: target)
         options.includes = context.arguments.values("include").map(Paths.absolute)
+        // Numeric IDs win unless asked: on a fresh machine the names may map to other users.
+        options.numericOwners = !context.arguments.flag("owner-names")
         let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
         let started = Date()
         options.progress = { p in

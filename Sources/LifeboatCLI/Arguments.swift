@@ -1,8 +1,9 @@
 /// A small argument parser: `--flag`, `--option value`, `--option=value`, `-x`, positionals.
 /// Unknown options are errors that name the option, so a typo never silently changes a backup.
+/// Values are kept as raw bytes too: a path argument need not be UTF-8.
 struct Arguments {
-    private(set) var positionals: [String] = []
-    private var options: [String: [String]] = [:]
+    private(set) var rawPositionals: [[UInt8]] = []
+    private var options: [String: [[UInt8]]] = [:]
     private var flags: Set<String> = []
 
     struct Spec {
@@ -15,13 +16,18 @@ struct Arguments {
     }
 
     init(_ arguments: [String], spec: Spec) throws(UsageError) {
+        try self.init(raw: arguments.map { Array($0.utf8) }, spec: spec)
+    }
+
+    init(raw arguments: [[UInt8]], spec: Spec) throws(UsageError) {
         var index = 0
         var onlyPositionals = false
         while index < arguments.count {
-            let argument = arguments[index]
+            let rawArgument = arguments[index]
+            let argument = String(decoding: rawArgument, as: UTF8.self)
             index += 1
             if onlyPositionals || argument == "-" || !argument.hasPrefix("-") {
-                positionals.append(argument)
+                rawPositionals.append(rawArgument)
                 continue
             }
             if argument == "--" {
@@ -29,12 +35,12 @@ struct Arguments {
                 continue
             }
             var name: String
-            var inlineValue: String?
+            var inlineValue: [UInt8]?
             if argument.hasPrefix("--") {
                 name = String(argument.dropFirst(2))
-                if let equals = name.firstIndex(of: "=") {
-                    inlineValue = String(name[name.index(after: equals)...])
-                    name = String(name[..<equals])
+                if let equals = rawArgument.firstIndex(of: UInt8(ascii: "=")) {
+                    inlineValue = Array(rawArgument[(equals + 1)...])
+                    name = String(decoding: rawArgument[2..<equals], as: UTF8.self)
                 }
             } else {
                 guard argument.count == 2, let letter = argument.last, let long = spec.aliases[letter] else {
@@ -59,9 +65,13 @@ struct Arguments {
         }
     }
 
+    var positionals: [String] { rawPositionals.map { String(decoding: $0, as: UTF8.self) } }
+
     func flag(_ name: String) -> Bool { flags.contains(name) }
-    func value(_ name: String) -> String? { options[name]?.last }
-    func values(_ name: String) -> [String] { options[name] ?? [] }
+    func value(_ name: String) -> String? { rawValue(name).map { String(decoding: $0, as: UTF8.self) } }
+    func values(_ name: String) -> [String] { rawValues(name).map { String(decoding: $0, as: UTF8.self) } }
+    func rawValue(_ name: String) -> [UInt8]? { options[name]?.last }
+    func rawValues(_ name: String) -> [[UInt8]] { options[name] ?? [] }
 }
 
 struct UsageError: Error, CustomStringConvertible {

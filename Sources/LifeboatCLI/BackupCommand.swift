@@ -6,8 +6,10 @@ import LifeboatSystem
 extension Commands {
     /// `lifeboat backup PATH...`: the main job.
     static func backup(_ context: Context) throws -> ExitCode {
-        let paths = context.arguments.positionals.map(Paths.absolute)
-        guard !paths.isEmpty else { throw UsageError("usage: lifeboat backup PATH... (what to back up)") }
+        let rawPaths = context.arguments.rawPositionals.map(Paths.absolute)
+        guard !rawPaths.isEmpty else { throw UsageError("usage: lifeboat backup PATH... (what to back up)") }
+        // The snapshot records paths as text (escaped where not UTF-8); the walk uses the bytes.
+        let paths = rawPaths.map { escapedForDisplay($0) }
         let repository = try context.openRepository()
         let lock = try RepositoryLock.acquire(repository, exclusive: false)
         let token = Interrupts.onInterrupt { lock.release() }
@@ -23,7 +25,8 @@ extension Commands {
 
         let host = context.arguments.value("host") ?? ProcessInfo.processInfo.hostName
         let parent = try chooseParent(repository, context: context, host: host, paths: paths)
-        var options = BackupOptions(paths: paths)
+        var options = BackupOptions(paths: [])
+        options.rawPaths = rawPaths
         options.force = context.arguments.flag("force")
         options.crossFilesystems = context.arguments.flag("cross-filesystems")
         options.excludes = context.arguments.values("exclude")
@@ -32,7 +35,7 @@ extension Commands {
             guard parent != nil else {
                 throw CommandError(.failure, "--changed-paths-from needs a parent snapshot of the same paths")
             }
-            options.changedPaths = try changedPaths(file)
+            options.rawChangedPaths = try changedPaths(file)
         }
         let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
         let started = Date()
@@ -100,33 +103,36 @@ extension Commands {
     }
 
     /// Reads a list of changed absolute paths, one per line (what the daemon's journal gives).
-    private static func changedPaths(_ file: String) throws -> Set<String> {
+    private static func changedPaths(_ file: String) throws -> Set<[UInt8]> {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CommandError(.failure, "cannot read the changed-paths file \(file)")
         }
-        return Set(
-            String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-                .map { Paths.absolute(String($0)) })
+        return Set([UInt8](data).split(separator: UInt8(ascii: "\n")).map { Paths.absolute(Array($0)) })
     }
 }
 
 /// Path handling for command-line arguments: made absolute and normalised lexically, so the
 /// snapshot records what the user meant without resolving symlinks.
 enum Paths {
-    static func absolute(_ path: String) -> String {
-        let base = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var parts: [Substring] = []
-        for part in base.split(separator: "/", omittingEmptySubsequences: true) {
+    static func absolute(_ path: [UInt8]) -> [UInt8] {
+        let slash = UInt8(ascii: "/")
+        let base = path.first == slash ? path : Array(FileManager.default.currentDirectoryPath.utf8) + [slash] + path
+        var parts: [ArraySlice<UInt8>] = []
+        for part in base.split(separator: slash) {
             switch part {
-            case ".": continue
-            case "..": if !parts.isEmpty { parts.removeLast() }
+            case [UInt8(ascii: ".")]: continue
+            case [UInt8(ascii: "."), UInt8(ascii: ".")]: if !parts.isEmpty { parts.removeLast() }
             default: parts.append(part)
             }
         }
-        return "/" + parts.joined(separator: "/")
+        return [slash] + Array(parts.joined(separator: [slash]))
     }
 
-    static func components(_ path: String) -> [[UInt8]] {
-        absolute(path).split(separator: "/").map { Array($0.utf8) }
+    static func absolute(_ path: String) -> String {
+        String(decoding: absolute(Array(path.utf8)), as: UTF8.self)
+    }
+
+    static func components(_ path: [UInt8]) -> [[UInt8]] {
+        absolute(path).split(separator: UInt8(ascii: "/")).map(Array.init)
     }
 }

@@ -65,8 +65,14 @@ public enum LifeboatCLI {
         10 no repository, 12 wrong passphrase, 130 interrupted.
         """
 
-    /// Runs one command line; returns the process exit code.
+    /// Runs one command line given as strings (tests, callers without raw bytes).
     public static func run(_ arguments: [String]) -> Int32 {
+        run(rawArguments: arguments.map { Array($0.utf8) })
+    }
+
+    /// Runs one command line as the kernel passed it (paths need not be UTF-8); returns the
+    /// process exit code.
+    public static func run(rawArguments arguments: [[UInt8]]) -> Int32 {
         Interrupts.install()
         // Chunk-sized buffers (1-8 MiB) come and go thousands of times a second. glibc's default
         // raises its mmap threshold after each free until such buffers live in the heap, whose
@@ -96,7 +102,8 @@ public enum LifeboatCLI {
     static let globalValued: Set<String> = ["repo", "password-file", "cache-dir"]
     static let globalSwitches: Set<String> = ["json", "quiet", "no-cache", "help"]
 
-    private static func dispatch(_ arguments: [String]) throws -> ExitCode {
+    private static func dispatch(_ rawArguments: [[UInt8]]) throws -> ExitCode {
+        let arguments = rawArguments.map { String(decoding: $0, as: UTF8.self) }
         // The command is the first positional; options may come before or after it.
         guard let commandIndex = commandIndex(arguments) else {
             if arguments.contains("--version") {
@@ -107,13 +114,13 @@ public enum LifeboatCLI {
             return arguments.isEmpty ? .failure : .success
         }
         let command = arguments[commandIndex]
-        var rest = arguments
+        var rest = rawArguments
         rest.remove(at: commandIndex)
         guard let spec = Commands.specs[command] else {
             throw UsageError("unknown command \"\(command)\"")
         }
         let parsed = try Arguments(
-            rest,
+            raw: rest,
             spec: Arguments.Spec(
                 valued: spec.valued.union(globalValued), switches: spec.switches.union(globalSwitches),
                 aliases: spec.aliases))

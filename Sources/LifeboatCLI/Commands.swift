@@ -71,7 +71,7 @@ enum Commands {
         guard let root = record.snapshot.treeID else {
             throw CommandError(.failure, "snapshot \(record.id.shortHex) has a damaged tree ID")
         }
-        let start = positionals.count == 2 ? Paths.components(positionals[1]) : []
+        let start = positionals.count == 2 ? Paths.components(context.arguments.rawPositionals[1]) : []
         var lines = TreeListing(repository: repository, long: context.arguments.flag("long"), json: context.json)
         try lines.list(root: root, under: start)
         if context.json { Terminal.print("]") }
@@ -93,7 +93,12 @@ enum Commands {
             throw CommandError(.failure, "snapshot \(record.id.shortHex) has a damaged tree ID")
         }
         var options = RestoreOptions(target: target)
-        options.includes = context.arguments.values("include").map(Paths.absolute)
+        options.rawIncludes = context.arguments.rawValues("include").map(Paths.absolute)
+        for include in options.rawIncludes where try !snapshotHas(include, root: root, in: repository) {
+            throw CommandError(
+                .failure,
+                "--include \(escapedForDisplay(include)): no such path in snapshot \(record.id.shortHex); `lifeboat ls \(record.id.shortHex)` lists it")
+        }
         // Numeric IDs win unless asked: on a fresh machine the names may map to other users.
         options.numericOwners = !context.arguments.flag("owner-names")
         let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
@@ -119,6 +124,19 @@ enum Commands {
             )
         }
         return errors.isEmpty ? .success : .failure
+    }
+
+    /// Whether a snapshot holds an absolute path (walking one tree per component).
+    private static func snapshotHas(_ path: [UInt8], root: BlobID, in repository: Repository) throws -> Bool {
+        var tree = try repository.loadTree(root)
+        let components = Paths.components(path)
+        for (index, component) in components.enumerated() {
+            guard let node = tree.node(named: component) else { return false }
+            if index == components.count - 1 { return true }
+            guard let subtree = node.subtree else { return false }
+            tree = try repository.loadTree(subtree)
+        }
+        return true
     }
 
     // MARK: check

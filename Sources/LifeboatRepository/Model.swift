@@ -110,7 +110,7 @@ public struct Node: Hashable, Sendable {
     public var rdev: UInt64
     /// Target of a symlink, as raw bytes.
     public var linkTarget: [UInt8]
-    /// Sorted by name.
+    /// In the order the file system listed them at backup time (restore keeps it).
     public var xattrs: [ExtendedAttribute]
     /// Inode flags (`FS_IOC_GETFLAGS`: immutable, append-only, no-dump, ...).
     public var flags: UInt32

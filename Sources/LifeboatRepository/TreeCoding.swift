@@ -38,9 +38,10 @@ enum TreeCoding {
         w.append(varint: node.linkCount)
         w.append(varint: node.rdev)
         w.append(bytes: node.linkTarget)
-        let xattrs = node.xattrs.sorted { $0.name.lexicographicallyPrecedes($1.name) }
-        w.append(varint: UInt64(xattrs.count))
-        for xattr in xattrs {
+        // Kept in the order captured (the file system's listing order), which is deterministic
+        // for a given file and which restore reproduces.
+        w.append(varint: UInt64(node.xattrs.count))
+        for xattr in node.xattrs {
             w.append(bytes: xattr.name)
             w.append(bytes: xattr.value)
         }

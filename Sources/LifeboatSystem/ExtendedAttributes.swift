@@ -89,7 +89,9 @@ public enum ExtendedAttributes {
     /// get are skipped.
     public static func all(_ target: XattrTarget) throws -> [XattrEntry] {
         var result = [XattrEntry]()
-        for name in try list(target).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        // In the order the file system lists them: restoring in the same order gives a file
+        // that lists them alike (ext4 keeps insertion order), which tar-based comparisons see.
+        for name in try list(target) {
             if let value = try get(target, name: name) {
                 result.append(XattrEntry(name: name, value: value))
             }

@@ -39,7 +39,7 @@ import Testing
     @Test func unknownFormatVersionAndTruncatedKey() throws {
         let scratch = Scratch()
         let lifeboat = Lifeboat(scratch: scratch)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         let keys = try FileManager.default.contentsOfDirectory(atPath: lifeboat.repository + "/keys")
         let key = lifeboat.repository + "/keys/" + keys[0]
         try Lifeboat.sh("chmod u+w '\(key)'; truncate -s 40 '\(key)'")
@@ -60,7 +60,7 @@ import Testing
     @Test func addedPassphraseOpensTheRepository() throws {
         let scratch = Scratch()
         let lifeboat = Lifeboat(scratch: scratch)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         try Lifeboat.sh("printf 'second secret\\n' > '\(scratch.path("new-pass"))'")
         let added = try lifeboat.run(["key", "add", "--new-password-file", scratch.path("new-pass")])
         #expect(added.status == 0, "\(added.output)")

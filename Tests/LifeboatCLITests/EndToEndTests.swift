@@ -56,7 +56,7 @@ import Testing
         let lifeboat = Lifeboat(scratch: scratch)
         let source = scratch.path("src")
         try Self.buildTree(source)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         try lifeboat.run(["backup", source])
         let target = scratch.path("restore")
         let result = try lifeboat.run(["restore", "latest", "--target", target, "--include", source + "/etc"])
@@ -70,7 +70,7 @@ import Testing
         let lifeboat = Lifeboat(scratch: scratch)
         let source = scratch.path("src")
         try Self.buildTree(source)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         try lifeboat.run(["backup", source])
         try Lifeboat.sh("echo more >> '\(source)/etc/app/hello.txt'")
         let summary = try #require(try lifeboat.json(["backup", source]) as? [String: Any])
@@ -85,7 +85,7 @@ import Testing
         let lifeboat = Lifeboat(scratch: scratch)
         let source = scratch.path("src")
         try Self.buildTree(source)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         try lifeboat.run(["backup", source])
         try Lifeboat.sh(
             """

@@ -27,11 +27,21 @@ struct Lifeboat {
     let repository: String
     let cache: String
     var password = "test passphrase"
+    /// Held so the scratch area lives as long as this value: ARC may end a local's lifetime
+    /// after its last use, and the scratch's deinit removes the directory.
+    let scratch: Scratch
 
     /// A fresh scratch area: `root/repo` for the repository, `root/cache` for the cache.
     init(scratch: Scratch) {
+        self.scratch = scratch
         repository = scratch.path("repo")
         cache = scratch.path("cache")
+    }
+
+    /// `lifeboat init`, failing the test (with lifeboat's output) if it fails.
+    func initialize(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try run(["init"])
+        try #require(result.status == 0, "init failed: \(result.output)", sourceLocation: sourceLocation)
     }
 
     @discardableResult
@@ -133,7 +143,7 @@ struct Lifeboat {
 }
 
 /// A temporary directory removed when the test ends, even when it fails.
-final class Scratch {
+final class Scratch: Sendable {
     let root: String
 
     init(_ label: String = "lifeboat") {

@@ -21,7 +21,7 @@ import Testing
             for i in $(seq 1 8); do head -c 8M /dev/urandom > '\(source)/f'$i; done
             printf 'small\\n' > '\(source)/tiny'
             """)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         let backup = try lifeboat.run(["backup", source])
         #expect(backup.status == 0, "\(backup.output)")
         // 64 MiB of incompressible data fills several 16 MiB packs; damage the largest.
@@ -95,7 +95,7 @@ import Testing
             mkdir -p '\(source)'
             for i in $(seq 1 12); do head -c 20000000 /dev/urandom > '\(source)/f'$i; done
             """)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         let process = try lifeboat.start(["backup", source])
         // Kill once some packs are on disk.
         let deadline = Date().addingTimeInterval(60)
@@ -134,7 +134,7 @@ import Testing
             for i in 1 2 3; do head -c 8000000 /dev/urandom > '\(a)/f'$i; head -c 8000000 /dev/urandom > '\(b)/f'$i; done
             cp '\(a)/f1' '\(b)/shared'
             """)
-        try lifeboat.run(["init"])
+        try lifeboat.initialize()
         let group = DispatchGroup()
         nonisolated(unsafe) var results: [Lifeboat.Result] = []
         let lock = NSLock()

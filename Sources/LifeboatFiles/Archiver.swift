@@ -78,6 +78,7 @@ final class BackupRun: Sendable {
     let changedAncestors: Set<[UInt8]>
     let readers: WorkerPool
     let hashers: WorkerPool
+    let readBuffers: ReadBufferPool
     let counters = Mutex(BackupCounters())
     let issues = Mutex<[BackupIssue]>([])
     let fatal = Mutex<(any Error)?>(nil)
@@ -112,6 +113,7 @@ final class BackupRun: Sendable {
             changedAncestors = []
         }
         let threads = max(1, options.threads)
+        readBuffers = ReadBufferPool(keep: threads)
         readers = WorkerPool(name: "lifeboat-read", threads: threads, capacity: threads * 4)
         hashers = WorkerPool(name: "lifeboat-hash", threads: threads, capacity: threads * 2)
     }

@@ -87,10 +87,14 @@ extension BackupRun {
         // Small files get a buffer of their size (no 2×maximum allocation per file).
         let dataBytes = ranges.reduce(UInt64(0)) { $0 + $1.length }
         let capacity = dataBytes < UInt64(2 * maximum) ? max(Int(dataBytes), 4096) : 2 * maximum
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
+        let lease = readBuffers.take(byteCount: capacity)
+        defer { readBuffers.give(lease) }
+        let buffer = lease.memory
         let assembly = ChunkAssembly()
         var chunkCount = 0
+        // The unconsumed bytes are buffer[start..<filled]. They move to the front only when
+        // fewer than a maximum chunk remain, so each byte is moved about once, not once per cut.
+        var start = 0
         var filled = 0
         var rangeIndex = 0
         var offsetInRange: UInt64 = 0
@@ -100,6 +104,11 @@ extension BackupRun {
         let handOff = size > UInt64(maximum) && options.threads > 1
 
         while true {
+            if filled - start < maximum && start > 0, rangeIndex < ranges.count && !shrank, let base = buffer.baseAddress {
+                memmove(base, base + start, filled - start)
+                filled -= start
+                start = 0
+            }
             // Fill the buffer from the data ranges.
             while filled < capacity && rangeIndex < ranges.count && !shrank {
                 let range = ranges[rangeIndex]
@@ -119,10 +128,10 @@ extension BackupRun {
                     offsetInRange = 0
                 }
             }
-            if filled == 0 { break }
+            if filled == start { break }
             if failed { return nil }
-            let cut = chunker.cut(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]))
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<cut])
+            let cut = chunker.cut(UnsafeRawBufferPointer(rebasing: buffer[start..<filled]))
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + cut)])
             let index = chunkCount
             chunkCount += 1
             if handOff {
@@ -142,11 +151,7 @@ extension BackupRun {
                 let id = try storeChunk(chunk)
                 assembly.ids.withLock { $0[index] = id }
             }
-            // Keep the rest for the next chunk.
-            if cut < filled, let base = buffer.baseAddress {
-                memmove(base, base + cut, filled - cut)
-            }
-            filled -= cut
+            start += cut
             counters.withLock { $0.bytesRead += UInt64(cut) }
             report(path)
         }
@@ -203,5 +208,40 @@ extension BackupRun {
         let added = try store.save(.data, id: id, plaintext: chunk)
         if added > 0 { counters.withLock { $0.bytesAdded += UInt64(added) } }
         return id
+    }
+}
+
+/// Read buffers for big files, reused from file to file: a fresh 16 MiB buffer per file costs
+/// page faults and zeroing by the kernel, which showed as a large share of a backup's CPU time.
+final class ReadBufferPool: Sendable {
+    struct Lease: @unchecked Sendable {
+        let memory: UnsafeMutableRawBufferPointer
+    }
+
+    private let free = Mutex<[Lease]>([])
+    private let keep: Int
+
+    init(keep: Int) { self.keep = keep }
+
+    func take(byteCount: Int) -> Lease {
+        let reused = free.withLock { leases -> Lease? in
+            guard let index = leases.firstIndex(where: { $0.memory.count == byteCount }) else { return nil }
+            return leases.remove(at: index)
+        }
+        return reused ?? Lease(memory: .allocate(byteCount: byteCount, alignment: 64))
+    }
+
+    func give(_ lease: Lease) {
+        // Only big buffers are worth keeping; small files get buffers of their own size.
+        let kept = lease.memory.count >= 1 << 20 && free.withLock { leases -> Bool in
+            guard leases.count < keep else { return false }
+            leases.append(lease)
+            return true
+        }
+        if !kept { lease.memory.deallocate() }
+    }
+
+    deinit {
+        for lease in free.withLock({ $0 }) { lease.memory.deallocate() }
     }
 }

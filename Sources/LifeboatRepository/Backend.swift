@@ -76,9 +76,27 @@ public protocol Backend: Sendable {
     func list(_ kind: ObjectKind) throws -> [(name: String, size: Int)]
 
     func remove(_ name: ObjectName) throws
+
+    /// Where packs are assembled before `store(_:spooledFile:)`; nil means the caller's
+    /// choice (the cache directory). A local backend spools inside the repository, so storing a
+    /// finished pack is a rename.
+    var spoolDirectory: String? { get }
+
+    /// Stores a finished file under `name` and removes it from the spool.
+    func store(_ name: ObjectName, spooledFile path: String) throws
 }
 
 extension Backend {
+    public var spoolDirectory: String? { nil }
+
+    public func store(_ name: ObjectName, spooledFile path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BackendError(.io, object: name.path, message: "cannot read the spooled pack \(path)")
+        }
+        try save(name, bytes: [UInt8](data))
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
     public func load(_ name: ObjectName) throws -> [UInt8] { try load(name, offset: 0, length: nil) }
 
     public func exists(_ name: ObjectName) -> Bool { (try? size(name)) != nil }

@@ -55,17 +55,35 @@ public final class LocalBackend: Backend {
 
     public func save(_ name: ObjectName, bytes: [UInt8]) throws {
         try withTranslatedErrors(name) {
-            let full = Array(path(name).utf8)
-            if name.kind == .data {
-                // Pack directories (`data/ab`) are made on first use.
-                let (directory, _) = splitPath(full)
-                let (parent, leaf) = splitPath(directory)
-                let parentFD = try FileDescriptor.open(parent, flags: [.directory, .readOnly])
-                do {
-                    try parentFD.makeDirectory(leaf, mode: 0o700)
-                } catch let error as SystemError where error.errno == .EEXIST {}
-            }
-            try writeFileAtomically(path: full, contents: bytes, mode: 0o400)
+            try makePackDirectory(for: name)
+            try writeFileAtomically(path: Array(path(name).utf8), contents: bytes, mode: 0o400)
+        }
+    }
+
+    /// Pack directories (`data/ab`) are made on first use.
+    private func makePackDirectory(for name: ObjectName) throws {
+        guard name.kind == .data else { return }
+        let (directory, _) = splitPath(Array(path(name).utf8))
+        let (parent, leaf) = splitPath(directory)
+        do {
+            try FileDescriptor.open(parent, flags: [.directory, .readOnly]).makeDirectory(leaf, mode: 0o700)
+        } catch let error as SystemError where error.errno == .EEXIST {}
+    }
+
+    public var spoolDirectory: String? { root + "/data" }
+
+    /// The spool file is already durable (the pack writer fsyncs it): a rename into place and an
+    /// fsync of the directory make the pack appear atomically.
+    public func store(_ name: ObjectName, spooledFile spooled: String) throws {
+        try withTranslatedErrors(name) {
+            try makePackDirectory(for: name)
+            let (spoolDirectory, spoolName) = splitPath(Array(spooled.utf8))
+            let (directory, leaf) = splitPath(Array(path(name).utf8))
+            let source = try FileDescriptor.open(spoolDirectory, flags: [.directory, .readOnly])
+            let destination = try FileDescriptor.open(directory, flags: [.directory, .readOnly])
+            try source.changeMode(of: spoolName, permissions: 0o400)
+            try source.rename(spoolName, to: leaf, in: destination)
+            try destination.sync()
         }
     }
 

@@ -1,4 +1,9 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import LifeboatCrypto
+import LifeboatSystem
 
 /// Where a blob lives: one entry of a pack header and of the index.
 public struct BlobLocation: Hashable, Sendable {
@@ -107,35 +112,63 @@ enum PackFormat {
     }
 }
 
-/// Accumulates sealed blobs into one pack in memory until it reaches the target size.
-struct PackBuilder {
-    private(set) var bytes: [UInt8] = []
+/// A pack being assembled in a spool file rather than in memory, so a backup holds no pack
+/// bytes in RAM whatever the pack size. For a local repository the spool lives in the
+/// repository's `data/` directory and the finished pack is renamed into place.
+///
+/// Not thread-safe: the repository appends under its writer lock and finishes on the upload
+/// thread, after the pack has left the writer state.
+final class SpooledPack: @unchecked Sendable {
+    let path: String
+    private let file: FileDescriptor
+    private(set) var size = 0
     private(set) var entries: [PackFormat.Entry] = []
 
-    init(capacity: Int = 0) {
-        // Room for one more maximal blob past the target, so the pack never reallocates.
-        bytes.reserveCapacity(capacity + (8 << 20) + (64 << 10))
+    /// Spool files are named `.spool-<pid>-<random>`: listings skip dot files, and a spool file
+    /// whose process is gone can be swept.
+    static let prefix = ".spool-"
+
+    init(directory: String) throws {
+        path = directory + "/" + SpooledPack.prefix + "\(getpid())-" + String(decoding: temporaryName().dropFirst(4), as: UTF8.self)
+        file = try FileDescriptor.open(path, flags: [.readWrite, .create, .exclusive, .noFollow], mode: 0o600)
     }
 
     var isEmpty: Bool { entries.isEmpty }
-    var size: Int { bytes.count }
 
-    mutating func append(type: BlobType, id: BlobID, sealed: [UInt8], rawLength: Int, compressed: Bool) {
+    func append(type: BlobType, id: BlobID, sealed: [UInt8], rawLength: Int, compressed: Bool) throws {
+        try sealed.withUnsafeBytes { try file.writeAll($0, at: UInt64(size)) }
         entries.append(
             PackFormat.Entry(
-                type: type, id: id, offset: UInt64(bytes.count), length: UInt32(sealed.count),
+                type: type, id: id, offset: UInt64(size), length: UInt32(sealed.count),
                 rawLength: UInt32(rawLength), compressed: compressed))
-        bytes.append(contentsOf: sealed)
+        size += sealed.count
     }
 
-    /// Seals the header, appends it and its length, and returns the pack's ID and bytes.
-    consuming func finish(key: SymmetricKey) throws -> (id: ObjectID, bytes: [UInt8], entries: [PackFormat.Entry]) {
+    /// Appends the sealed header and its length, makes the file durable, and returns the pack's
+    /// ID (the SHA-256 of the file, read back in pieces) and size.
+    func finish(key: SymmetricKey) throws -> (id: ObjectID, size: Int) {
         let header = try AESGCM.seal(
             PackFormat.encodeHeader(entries), key: key, associatedData: PackFormat.headerAssociatedData)
-        bytes.append(contentsOf: header)
-        var length = BinaryWriter()
-        length.append(littleEndian: UInt32(header.count))
-        bytes.append(contentsOf: length.bytes)
-        return (ObjectID(digest: SHA256.hash(bytes)), bytes, entries)
+        var tail = BinaryWriter()
+        tail.append(raw: header)
+        tail.append(littleEndian: UInt32(header.count))
+        try tail.bytes.withUnsafeBytes { try file.writeAll($0, at: UInt64(size)) }
+        size += tail.bytes.count
+        try file.sync()
+        let hasher = SHA256Hasher()
+        let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { piece.deallocate() }
+        var offset = 0
+        while offset < size {
+            let count = try file.readFully(
+                into: UnsafeMutableRawBufferPointer(rebasing: piece[0..<min(piece.count, size - offset)]),
+                at: UInt64(offset))
+            guard count > 0 else { throw FormatError("spool file \(path) shrank while being written") }
+            hasher.update(UnsafeRawBufferPointer(rebasing: piece[0..<count]))
+            offset += count
+        }
+        return (ObjectID(digest: hasher.finalize()), size)
     }
+
+    func discard() { _ = Glibc.unlink(path) }
 }

@@ -15,11 +15,13 @@ public final class Repository: BlobStore, Sendable {
     let keys: RepositoryKeys
     let master: SymmetricKey
     let index: IndexCache
+    /// Where packs are assembled (see `SpooledPack`).
+    let spoolDirectory: String
     /// zstd level for blobs: 3 keeps the first backup fast on two cores and compresses well.
     let compressionLevel: Int32 = 3
 
     private struct WriterState {
-        var packs: [BlobType: PackBuilder] = [:]
+        var packs: [BlobType: SpooledPack] = [:]
         /// Blobs saved in this session but not yet in the index cache (open or uploading packs).
         var pending: Set<BlobKey> = []
     }
@@ -31,9 +33,9 @@ public final class Repository: BlobStore, Sendable {
 
     private let writer = Mutex(WriterState())
     /// Full packs are stored by one background thread so that hashing and compression go on
-    /// meanwhile; at most one waits, which bounds memory.
+    /// meanwhile; at most two wait, which bounds the spool's disk use.
     private let uploadQueue = DispatchQueue(label: "lifeboat.pack-upload")
-    private let uploadSlots = DispatchSemaphore(value: 1)
+    private let uploadSlots = DispatchSemaphore(value: 2)
     private let uploadsInFlight = DispatchGroup()
     private let uploadFailure = Mutex<(any Error)?>(nil)
     /// Packs whose stored size was checked against the index in this session.
@@ -58,6 +60,7 @@ public final class Repository: BlobStore, Sendable {
         }
         self.keys = try RepositoryKeys(master: master, repositoryID: repositoryID)
         self.index = index
+        self.spoolDirectory = backend.spoolDirectory ?? FileManager.default.temporaryDirectory.path
     }
 
     // MARK: Creating and opening
@@ -228,6 +231,7 @@ public final class Repository: BlobStore, Sendable {
     /// next backup reuses their blobs instead of storing them again. Returns how many it adopted.
     @discardableResult
     public func adoptUnindexedPacks() throws -> Int {
+        sweepSpool()
         let known = try index.knownPacks()
         var adopted = 0
         for entry in try backend.list(.data) {
@@ -241,6 +245,16 @@ public final class Repository: BlobStore, Sendable {
             adopted += 1
         }
         return adopted
+    }
+
+    /// Removes spool files left by processes of this host that are gone (a killed backup).
+    private func sweepSpool() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory) else { return }
+        for name in names where name.hasPrefix(SpooledPack.prefix) {
+            let pid = name.dropFirst(SpooledPack.prefix.count).prefix { $0 != "-" }
+            guard let pid = Int32(pid), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: spoolDirectory + "/" + name)
+        }
     }
 
     private func recordPack(_ pack: ObjectID, size: Int, entries: [PackFormat.Entry]) throws {
@@ -284,13 +298,11 @@ public final class Repository: BlobStore, Sendable {
             } else {
                 sealed = try AESGCM.seal(plaintext, key: keys.encryption, associatedData: associatedData)
             }
-            let full: PackBuilder? = writer.withLock { state in
-                // Appended in place: copying the builder out of the dictionary would make every
-                // append copy the whole pack (copy-on-write).
-                state.packs[type, default: PackBuilder(capacity: config.packSize)].append(
-                    type: type, id: id, sealed: sealed, rawLength: plaintext.count, compressed: compressed)
-                guard let size = state.packs[type]?.size, size >= config.packSize else { return nil }
-                return state.packs.removeValue(forKey: type)
+            let full: SpooledPack? = try writer.withLock { state in
+                let pack = try state.packs[type] ?? SpooledPack(directory: spoolDirectory)
+                state.packs[type] = pack
+                try pack.append(type: type, id: id, sealed: sealed, rawLength: plaintext.count, compressed: compressed)
+                return pack.size >= config.packSize ? state.packs.removeValue(forKey: type) : nil
             }
             stats.withLock {
                 $0.blobsAdded += 1
@@ -304,7 +316,7 @@ public final class Repository: BlobStore, Sendable {
         }
     }
 
-    private func enqueueUpload(_ builder: PackBuilder) {
+    private func enqueueUpload(_ pack: SpooledPack) {
         uploadSlots.wait()
         uploadsInFlight.enter()
         uploadQueue.async { [self] in
@@ -312,21 +324,22 @@ public final class Repository: BlobStore, Sendable {
                 uploadSlots.signal()
                 uploadsInFlight.leave()
             }
-            guard uploadFailure.withLock({ $0 == nil }) else { return }
+            guard uploadFailure.withLock({ $0 == nil }) else { return pack.discard() }
             do {
-                try upload(builder)
+                try upload(pack)
             } catch {
+                pack.discard()
                 uploadFailure.withLock { $0 = error }
             }
         }
     }
 
-    private func upload(_ builder: consuming PackBuilder) throws {
-        let (id, bytes, entries) = try builder.finish(key: keys.encryption)
-        try backend.save(ObjectName(.data, id.hex), bytes: bytes)
-        try recordPack(id, size: bytes.count, entries: entries)
+    private func upload(_ pack: SpooledPack) throws {
+        let (id, size) = try pack.finish(key: keys.encryption)
+        try backend.store(ObjectName(.data, id.hex), spooledFile: pack.path)
+        try recordPack(id, size: size, entries: pack.entries)
         writer.withLock { state in
-            for entry in entries { state.pending.remove(BlobKey(type: entry.type, id: entry.id)) }
+            for entry in pack.entries { state.pending.remove(BlobKey(type: entry.type, id: entry.id)) }
         }
         stats.withLock { $0.packsWritten += 1 }
     }
@@ -334,12 +347,11 @@ public final class Repository: BlobStore, Sendable {
     /// Writes the open packs and their index. Call after the last `save` of a backup, before
     /// the snapshot that refers to the blobs is saved.
     public func flush() throws {
-        let builders = writer.withLock { state -> [PackBuilder] in
-            let open = state.packs.values.filter { !$0.isEmpty }
-            state.packs = [:]
-            return Array(open)
+        let open = writer.withLock { state -> [SpooledPack] in
+            defer { state.packs = [:] }
+            return Array(state.packs.values)
         }
-        for builder in builders { enqueueUpload(builder) }
+        for pack in open { enqueueUpload(pack) }
         uploadsInFlight.wait()
         if let failure = uploadFailure.withLock({ $0 }) { throw failure }
     }

@@ -115,6 +115,9 @@ import Testing
         let kept = try written.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int ?? 0) }
         #expect(added <= 240_000_000 - kept + 2_000_000, "rerun re-stored data: added \(added), kept \(kept)")
         for pack in written { #expect(FileManager.default.fileExists(atPath: pack)) }
+        // The killed run's half-written spool file is swept by the rerun.
+        let spool = try Lifeboat.sh("find '\(lifeboat.repository)/data' -name '.spool-*'")
+        #expect(spool.isEmpty, "left over: \(spool)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: lifeboat.repository + "/locks").isEmpty)
         let final = try lifeboat.run(["check", "--read-data"])
         #expect(final.status == 0, "\(final.output)")

@@ -6,7 +6,7 @@ import LifeboatSystem
 extension Commands {
     /// `lifeboat backup PATH...`: the main job.
     static func backup(_ context: Context) throws -> ExitCode {
-        let rawPaths = context.arguments.rawPositionals.map(Paths.absolute)
+        let rawPaths = context.arguments.rawPositionals.map(Paths.resolvingParents)
         guard !rawPaths.isEmpty else { throw UsageError("usage: lifeboat backup PATH... (what to back up)") }
         // The snapshot records paths as text (escaped where not UTF-8); the walk uses the bytes.
         let paths = rawPaths.map { escapedForDisplay($0) }
@@ -77,8 +77,10 @@ extension Commands {
             for issue in summary.issues {
                 Terminal.error("\(issue.isWarning ? "warning" : "error"): \(issue.path): \(issue.message)")
             }
-            Terminal.print(Output.backupSummary(summary, snapshot: id, parent: parent?.id, seconds: elapsed,
-                bytesAdded: totals.bytesAdded))
+            if !context.quiet {
+                Terminal.print(Output.backupSummary(summary, snapshot: id, parent: parent?.id, seconds: elapsed,
+                    bytesAdded: totals.bytesAdded))
+            }
             if !errors.isEmpty {
                 Terminal.print("\(errors.count) entries could not be read (listed above); the snapshot holds everything else")
             }
@@ -130,6 +132,24 @@ enum Paths {
 
     static func absolute(_ path: String) -> String {
         String(decoding: absolute(Array(path.utf8)), as: UTF8.self)
+    }
+
+    /// The absolute path with its parent directories' symlinks resolved, as the archiver stores
+    /// it (the last component is kept: a symlink given as a path is stored as a link). The
+    /// snapshot then records the path its tree holds. Unresolvable parents are left as given;
+    /// the archiver reports them.
+    static func resolvingParents(_ path: [UInt8]) -> [UInt8] {
+        let absolute = absolute(path)
+        guard let slash = absolute.lastIndex(of: UInt8(ascii: "/")), slash > 0 else { return absolute }
+        let parent = Array(absolute[..<slash])
+        guard let resolved = (parent + [0]).withUnsafeBufferPointer({ buffer -> [UInt8]? in
+            guard let base = buffer.baseAddress,
+                let real = base.withMemoryRebound(to: CChar.self, capacity: buffer.count, { realpath($0, nil) })
+            else { return nil }
+            defer { free(real) }
+            return Array(UnsafeBufferPointer(start: real, count: strlen(real))).map { UInt8(bitPattern: $0) }
+        }) else { return absolute }
+        return (resolved == [UInt8(ascii: "/")] ? [] : resolved) + Array(absolute[slash...])
     }
 
     static func components(_ path: [UInt8]) -> [[UInt8]] {

@@ -55,10 +55,11 @@ public enum LifeboatCLI {
           --repo DIR            repository (or LIFEBOAT_REPOSITORY)
           --password-file FILE  read the passphrase from FILE (or LIFEBOAT_PASSWORD_FILE);
                                 LIFEBOAT_PASSWORD gives it directly; otherwise it is asked
-          --cache-dir DIR       local index cache (default $XDG_CACHE_HOME/lifeboat)
+          --cache-dir DIR       local index cache (default $XDG_CACHE_HOME/lifeboat, else
+                                /var/cache/lifeboat for root, ~/.cache/lifeboat for others)
           --no-cache            keep the index cache in memory only
           --json                machine-readable output on stdout
-          --quiet               no progress, only errors
+          --quiet               no progress and no summary, only warnings and errors
 
         Exit codes: 0 ok, 1 error, 3 snapshot saved but some entries were unreadable or
         changed while read (each named),

@@ -47,6 +47,7 @@ enum Commands {
     // MARK: snapshots
 
     static func snapshots(_ context: Context) throws -> ExitCode {
+        guard context.arguments.positionals.isEmpty else { throw UsageError("snapshots takes no arguments") }
         let repository = try context.openRepository()
         var damaged: [String] = []
         let records = try repository.snapshots { name, error in damaged.append("\(name): \(error)") }
@@ -119,9 +120,9 @@ enum Commands {
             ] as [String: Any])
         } else {
             for issue in summary.issues { Terminal.error("\(issue.isWarning ? "note" : "error"): \(issue.path): \(issue.message)") }
-            Terminal.print(
+            if !context.quiet || !errors.isEmpty { Terminal.print(
                 "restored snapshot \(record.id.shortHex) to \(target): \(summary.files) files, \(summary.directories) directories, \(Human.bytes(summary.bytes)) in \(Human.duration(elapsed))"
-            )
+            ) }
         }
         return errors.isEmpty ? .success : .failure
     }
@@ -142,6 +143,7 @@ enum Commands {
     // MARK: check
 
     static func check(_ context: Context) throws -> ExitCode {
+        guard context.arguments.positionals.isEmpty else { throw UsageError("check takes no arguments") }
         let repository = try context.openRepository()
         let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
         let report = try repository.check(readData: context.arguments.flag("read-data")) { p in
@@ -152,7 +154,7 @@ enum Commands {
             Output.json([
                 "clean": report.isClean, "errors": report.errors, "warnings": report.warnings,
                 "snapshots": report.snapshots, "packs": report.packs, "blobs": report.blobs, "trees": report.trees,
-                "bytesRead": report.bytesRead, "damagedPacks": report.damagedPacks.sorted(),
+                "bytes_read": report.bytesRead, "damaged_packs": report.damagedPacks.sorted(),
             ] as [String: Any])
         } else {
             for warning in report.warnings { Terminal.error("warning: \(warning)") }

@@ -31,6 +31,13 @@ extension Repository {
         // 1. Index files, read from the repository itself (not the cache).
         var packs: [ObjectID: [BlobLocation]] = [:]
         var packSizes: [ObjectID: UInt64] = [:]
+        // Blobs a restore cannot use: those failing authentication, and every blob of a pack
+        // that is missing, resized or whose header is damaged.
+        var unusable = Set<BlobID>()
+        func condemn(_ pack: ObjectID) {
+            report.damagedPacks.insert(pack.hex)
+            for location in packs[pack] ?? [] { unusable.insert(location.id) }
+        }
         var known = Set<BlobKey>()
         let indexEntries = try backend.list(.index)
         for entry in indexEntries {
@@ -63,14 +70,14 @@ extension Repository {
             let name = ObjectName(.data, pack.hex)
             guard let size = stored[pack.hex] else {
                 report.errors.append("pack \(pack.hex) is referenced by the index but missing from \(name.path)")
-                report.damagedPacks.insert(pack.hex)
+                condemn(pack)
                 continue
             }
             let locations = packs[pack] ?? []
             if let expected = packSizes[pack], expected != UInt64(size) {
                 report.errors.append(
                     "pack \(pack.hex) has \(size) bytes but the index records \(expected): damaged (appended to or truncated)")
-                report.damagedPacks.insert(pack.hex)
+                condemn(pack)
             }
             do {
                 let bytes: [UInt8]
@@ -90,7 +97,7 @@ extension Repository {
                 for location in locations
                 where !headerSet.contains("\(location.type.rawValue):\(location.id.hex):\(location.offset):\(location.length)") {
                     report.errors.append("pack \(pack.hex): index entry for blob \(location.id.hex) does not match the pack header")
-                    report.damagedPacks.insert(pack.hex)
+                    condemn(pack)
                 }
                 if readData {
                     for location in locations {
@@ -101,22 +108,18 @@ extension Repository {
                         } catch {
                             report.errors.append("pack \(pack.hex): \(error)")
                             report.damagedPacks.insert(pack.hex)
+                            unusable.insert(location.id)
                         }
                     }
                 }
             } catch {
                 report.errors.append("pack \(pack.hex): \(error)")
-                report.damagedPacks.insert(pack.hex)
+                condemn(pack)
             }
         }
 
         // 3. Snapshots and every tree they reach: each referenced blob is indexed, and the
-        // files that use a damaged pack are named.
-        var damagedBlobs = Set<BlobID>()
-        for pack in report.damagedPacks {
-            guard let id = ObjectID(hex: pack) else { continue }
-            for location in packs[id] ?? [] { damagedBlobs.insert(location.id) }
-        }
+        // files whose data is unusable are named (the others restore intact).
         let snapshotRecords = try snapshots { name, error in
             report.errors.append("\(name): \(error)")
         }
@@ -147,8 +150,9 @@ extension Repository {
                     for blob in node.content where !known.contains(BlobKey(type: .data, id: blob)) {
                         report.errors.append("snapshot \(record.id.shortHex): \(child): data blob \(blob.hex) is missing")
                     }
-                    if node.content.contains(where: damagedBlobs.contains) {
-                        report.errors.append("snapshot \(record.id.shortHex): \(child) has data in a damaged pack")
+                    if node.content.contains(where: unusable.contains) {
+                        report.errors.append(
+                            "snapshot \(record.id.shortHex): \(child) has data in a damaged pack and cannot be restored")
                     }
                     if let subtree = node.subtree { stack.append((subtree, child)) }
                 }

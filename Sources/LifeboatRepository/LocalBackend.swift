@@ -23,7 +23,7 @@ public final class LocalBackend: Backend {
         let code: BackendError.Code
         var message = error.description
         switch error.errno {
-        case .ENOENT: code = .notFound
+        case .ENOENT, .ENOTDIR: code = .notFound
         case .EEXIST: code = .alreadyExists
         default:
             if error.errno.isOutOfSpace {

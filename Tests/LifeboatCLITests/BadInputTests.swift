@@ -72,3 +72,31 @@ import Testing
         #expect(try lifeboat.run(["snapshots"], password: "neither").status == 12)
     }
 }
+
+@Suite struct PathHandlingTests {
+    /// A backup path under a symlinked directory is recorded as the path its tree holds, so
+    /// `ls` and `--include` with what `snapshots` shows work.
+    @Test func symlinkedParentIsRecordedResolved() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        try Lifeboat.sh("mkdir -p '\(scratch.path("real/sub"))'; echo hi > '\(scratch.path("real/sub/f"))'; ln -s real '\(scratch.path("link"))'")
+        try lifeboat.initialize()
+        #expect(try lifeboat.run(["backup", scratch.path("link/sub")]).status == 0)
+        let snapshots = try #require(try lifeboat.json(["snapshots"]) as? [[String: Any]])
+        let recorded = try #require((snapshots.first?["paths"] as? [String])?.first)
+        #expect(recorded == scratch.path("real/sub"))
+        #expect(try lifeboat.run(["ls", "latest", recorded]).stdout.contains(recorded + "/f"))
+        let target = scratch.path("t")
+        #expect(try lifeboat.run(["restore", "latest", "--target", target, "--include", recorded]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: target + recorded + "/f"))
+    }
+
+    @Test func repositoryPathThatIsAFileIsNoRepository() throws {
+        let scratch = Scratch()
+        try Lifeboat.sh("echo x > '\(scratch.path("file"))'")
+        let result = try Lifeboat.exec(
+            [Lifeboat.binary, "--repo", scratch.path("file"), "snapshots"], environment: ["LIFEBOAT_PASSWORD": "x"])
+        #expect(result.status == 10, "\(result.output)")
+        #expect(result.stderr.contains("no repository at"))
+    }
+}

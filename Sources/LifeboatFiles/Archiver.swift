@@ -67,7 +67,7 @@ struct BackupCounters {
     var filesDone: UInt64 = 0
 }
 
-final class BackupRun: Sendable {
+final class BackupRun: Sendable, RunLogging {
     let store: any BlobStore
     let options: BackupOptions
     let chunker: Chunker
@@ -80,8 +80,7 @@ final class BackupRun: Sendable {
     let hashers: WorkerPool
     let readBuffers: ReadBufferPool
     let counters = Mutex(BackupCounters())
-    let issues = Mutex<[BackupIssue]>([])
-    let fatal = Mutex<(any Error)?>(nil)
+    let log = RunLog()
     let rootID = Mutex<BlobID?>(nil)
     let throttle = ProgressThrottle()
     let identities = IdentityCache.shared
@@ -133,19 +132,6 @@ final class BackupRun: Sendable {
 
     // MARK: Issues and progress
 
-    func warn(_ path: [UInt8], _ message: String) {
-        issues.withLock { $0.append(BackupIssue(path: escapedForDisplay(path), message: message, isWarning: true)) }
-    }
-
-    func error(_ path: [UInt8], _ message: String) {
-        issues.withLock { $0.append(BackupIssue(path: escapedForDisplay(path), message: message, isWarning: false)) }
-    }
-
-    func fail(_ error: any Error) {
-        fatal.withLock { if $0 == nil { $0 = error } }
-    }
-
-    var failed: Bool { fatal.withLock { $0 != nil } }
 
     func report(_ path: [UInt8]) {
         guard let progress = options.progress, throttle.shouldReport() else { return }
@@ -183,7 +169,7 @@ final class BackupRun: Sendable {
         }
         readers.finish()
         hashers.finish()
-        if let error = fatal.withLock({ $0 }) { throw error }
+        if let error = log.firstFailure { throw error }
         guard let root = rootID.withLock({ $0 }) else { throw FilesError("backup did not complete") }
         let totals = counters.withLock { $0 }
         var summary = BackupSummary(root: root)
@@ -195,7 +181,7 @@ final class BackupRun: Sendable {
         summary.bytesRead = totals.bytesRead
         summary.bytesAdded = totals.bytesAdded
         summary.totalSize = totals.totalSize
-        summary.issues = issues.withLock { $0 }
+        summary.issues = log.issues
         if let progress = options.progress {
             progress(BackupProgress(
                 filesDone: totals.filesDone, bytesDone: totals.bytesRead, filesTotal: totals.filesDone,

@@ -67,7 +67,7 @@ struct RestoreCounters {
     var firstChownFailure: [UInt8] = []
 }
 
-final class RestoreRun: Sendable {
+final class RestoreRun: Sendable, RunLogging {
     let store: any BlobStore
     let options: RestoreOptions
     let targetPath: [UInt8]
@@ -76,8 +76,7 @@ final class RestoreRun: Sendable {
     let includeAncestors: Set<[UInt8]>
     let workers: WorkerPool
     let counters = Mutex(RestoreCounters())
-    let issues = Mutex<[BackupIssue]>([])
-    let fatal = Mutex<(any Error)?>(nil)
+    let log = RunLog()
     let links = Mutex<[LinkKey: LinkGroup]>([:])
     let throttle = ProgressThrottle()
     let bytesTotal = Mutex<UInt64>(0)
@@ -125,19 +124,6 @@ final class RestoreRun: Sendable {
 
     // MARK: Issues
 
-    func warn(_ path: [UInt8], _ message: String) {
-        issues.withLock { $0.append(BackupIssue(path: escapedForDisplay(path), message: message, isWarning: true)) }
-    }
-
-    func error(_ path: [UInt8], _ message: String) {
-        issues.withLock { $0.append(BackupIssue(path: escapedForDisplay(path), message: message, isWarning: false)) }
-    }
-
-    func fail(_ error: any Error) {
-        fatal.withLock { if $0 == nil { $0 = error } }
-    }
-
-    var failed: Bool { fatal.withLock { $0 != nil } }
 
     /// The restored location of a snapshot path, for messages.
     func targetDisplay(_ path: [UInt8]) -> [UInt8] {
@@ -208,7 +194,7 @@ final class RestoreRun: Sendable {
             report()
         }
         workers.finish()
-        if let error = fatal.withLock({ $0 }) { throw error }
+        if let error = log.firstFailure { throw error }
         do {
             try target.syncFileSystem()
         } catch let error as SystemError {
@@ -220,7 +206,7 @@ final class RestoreRun: Sendable {
         summary.directories = totals.directories
         summary.others = totals.others
         summary.bytes = totals.bytes
-        summary.issues = issues.withLock { $0 }
+        summary.issues = log.issues
         if totals.chownFailures > 0 {
             summary.issues.append(BackupIssue(
                 path: escapedForDisplay(targetDisplay(totals.firstChownFailure)),

@@ -126,7 +126,7 @@ public enum LifeboatCLI {
                 valued: spec.valued.union(globalValued), switches: spec.switches.union(globalSwitches),
                 aliases: spec.aliases))
         if parsed.flag("help") {
-            Terminal.print(usage)
+            Terminal.print(spec.help)
             return .success
         }
         let context = Context(arguments: parsed)
@@ -170,9 +170,15 @@ struct Context {
     }
 
     var cache: CacheLocation {
-        if arguments.flag("no-cache") { return .memory }
-        if let directory = arguments.value("cache-dir") { return .directory(directory) }
-        return .default
+        get throws {
+            if arguments.flag("no-cache") { return .memory }
+            guard let directory = arguments.value("cache-dir") else { return .default }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw CommandError(.failure, "--cache-dir \(directory) is not a directory; give a directory (it is created if missing)")
+            }
+            return .directory(directory)
+        }
     }
 
     /// The passphrase from LIFEBOAT_PASSWORD, --password-file / LIFEBOAT_PASSWORD_FILE, or a prompt.
@@ -206,7 +212,7 @@ struct Context {
 
     func openRepository() throws -> Repository {
         let backend = try backend
-        return try Repository.open(backend: backend, passphrase: try passphrase(), cache: cache)
+        return try Repository.open(backend: backend, passphrase: try passphrase(), cache: try cache)
     }
 }
 

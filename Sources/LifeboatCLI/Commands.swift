@@ -6,6 +6,8 @@ import LifeboatSystem
 /// The table of commands: which options each takes, and the function that runs it.
 enum Commands {
     struct Spec: Sendable {
+        /// What `lifeboat COMMAND --help` prints.
+        var help: String
         var valued: Set<String> = []
         var switches: Set<String> = []
         var aliases: [Character: String] = [:]
@@ -13,16 +15,42 @@ enum Commands {
     }
 
     static let specs: [String: Spec] = [
-        "init": Spec(run: initialize),
+        "init": Spec(
+            help: """
+                Usage: lifeboat init
+                Creates a repository at --repo (or LIFEBOAT_REPOSITORY); refuses an existing one.
+                """, run: initialize),
         "backup": Spec(
+            help: """
+                Usage: lifeboat backup [options] PATH...
+                  --force                     read every file again (ignore the parent snapshot)
+                  --parent SNAPSHOT           compare with this snapshot instead of the latest of these paths
+                  --tag TAG                   label the snapshot (repeatable)
+                  --exclude PATTERN           skip absolute paths matching a glob (repeatable)
+                  --cross-filesystems         descend into other mounted file systems
+                  --host NAME                 record this host name
+                  --changed-paths-from FILE   re-read only the absolute paths listed (one per line)
+                """,
             valued: ["parent", "tag", "exclude", "changed-paths-from", "host"],
             switches: ["force", "cross-filesystems"], run: backup),
-        "snapshots": Spec(run: snapshots),
-        "ls": Spec(switches: ["long"], aliases: ["l": "long"], run: list),
-        "restore": Spec(valued: ["target", "include"], switches: ["owner-names"], run: restore),
-        "check": Spec(switches: ["read-data"], run: check),
-        "key": Spec(valued: ["new-password-file"], run: key),
-        "version": Spec(run: { _ in
+        "snapshots": Spec(help: "Usage: lifeboat snapshots [--json]\nLists the snapshots, oldest first.", run: snapshots),
+        "ls": Spec(
+            help: "Usage: lifeboat ls SNAPSHOT [PATH] [-l|--long] [--json]\nLists a snapshot's entries under PATH, one per line, unprintable bytes escaped.",
+            switches: ["long"], aliases: ["l": "long"], run: list),
+        "restore": Spec(
+            help: """
+                Usage: lifeboat restore SNAPSHOT --target DIR [--include PATH]... [--owner-names]
+                Re-creates the snapshot's absolute paths under DIR; --include limits it to paths
+                (and their subtrees); --owner-names maps owners by recorded name, not numeric ID.
+                """,
+            valued: ["target", "include"], switches: ["owner-names"], run: restore),
+        "check": Spec(
+            help: "Usage: lifeboat check [--read-data] [--json]\nVerifies structure; with --read-data, every byte.",
+            switches: ["read-data"], run: check),
+        "key": Spec(
+            help: "Usage: lifeboat key list | lifeboat key add [--new-password-file FILE]",
+            valued: ["new-password-file"], run: key),
+        "version": Spec(help: "Usage: lifeboat version", run: { _ in
             Terminal.print("lifeboat \(LifeboatCLI.version)")
             return .success
         }),
@@ -33,8 +61,13 @@ enum Commands {
     static func initialize(_ context: Context) throws -> ExitCode {
         guard context.arguments.positionals.isEmpty else { throw UsageError("init takes no arguments") }
         let backend = try context.backend
+        if let existing = try? FileManager.default.contentsOfDirectory(atPath: backend.location), !existing.isEmpty,
+            !existing.contains("config"), !context.quiet
+        {
+            Terminal.error("note: \(backend.location) is not empty; the repository's files are created beside what is there")
+        }
         let repository = try Repository.initialize(
-            backend: backend, passphrase: try context.passphrase(confirm: true), cache: context.cache)
+            backend: backend, passphrase: try context.passphrase(confirm: true), cache: try context.cache)
         if context.json {
             Output.json(["id": repository.config.id, "location": backend.location, "key": repository.keyID])
         } else {

@@ -30,7 +30,7 @@ enum Output {
     }
 
     static func snapshotTable(_ records: [SnapshotRecord]) -> String {
-        guard !records.isEmpty else { return "no snapshots" }
+        guard !records.isEmpty else { return "no snapshots yet; `lifeboat backup PATH` makes one" }
         var lines = ["ID        Time                 Host                 Size        Paths"]
         for record in records {
             let s = record.snapshot
@@ -39,7 +39,7 @@ enum Output {
                 "\(record.id.shortHex)  \(time)  \(pad(s.host, 19))  \(pad(Human.bytes(s.totals.bytes), 10))  \(s.paths.joined(separator: ", "))"
             )
         }
-        lines.append("\(records.count) snapshots")
+        lines.append(records.count == 1 ? "1 snapshot" : "\(records.count) snapshots")
         return lines.joined(separator: "\n")
     }
 

@@ -75,6 +75,8 @@ final class RestoreRun: Sendable, RunLogging {
     let includes: Set<[UInt8]>
     let includeAncestors: Set<[UInt8]>
     let workers: WorkerPool
+    /// Loads chunks of big files ahead of their writer (see `ChunkPrefetcher`).
+    let loaders: WorkerPool
     let counters = Mutex(RestoreCounters())
     let log = RunLog()
     let links = Mutex<[LinkKey: LinkGroup]>([:])
@@ -94,6 +96,7 @@ final class RestoreRun: Sendable, RunLogging {
         includeAncestors = Set(includes.flatMap { PathBytes.ancestors($0) })
         let threads = max(1, options.threads)
         workers = WorkerPool(name: "lifeboat-restore", threads: threads, capacity: threads * 4)
+        loaders = WorkerPool(name: "lifeboat-load", threads: threads, capacity: threads * 2)
     }
 
     /// Opens (creating as needed, like mkdir -p) the target directory. The target's own path is
@@ -176,7 +179,10 @@ final class RestoreRun: Sendable, RunLogging {
     }
 
     func execute(root: BlobID) throws -> RestoreSummary {
-        defer { workers.finish() }
+        defer {
+            workers.finish()
+            loaders.finish()
+        }
         let rootTree = try store.loadTree(root)
         if options.progress != nil { computeTotal(rootTree) }
         let rootDir = RestoreDir(fd: target, node: nil, path: [slash], parent: nil)
@@ -412,11 +418,14 @@ final class RestoreRun: Sendable, RunLogging {
         if node.extents != nil { try fd.truncate(to: node.size) }
         var extentIndex = 0
         var offsetInExtent: UInt64 = 0
+        let prefetcher = node.content.count > 1
+            ? ChunkPrefetcher(ids: node.content, store: store, pool: loaders, depth: options.threads * 2) : nil
+        defer { prefetcher?.drain() }
         for id in node.content {
             if failed { throw FilesError("stopped") }
             let data: [UInt8]
             do {
-                data = try store.load(.data, id: id)
+                data = try prefetcher?.next() ?? store.load(.data, id: id)
             } catch {
                 throw FilesError("cannot load data chunk \(id.shortHex) from the repository: \(error)")
             }

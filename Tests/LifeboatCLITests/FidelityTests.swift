@@ -61,6 +61,18 @@ import Testing
             """)
     }
 
+    /// A scratch area with the tree built under `src` and backed up into a new repository.
+    static func backedUpEverything() throws -> (Scratch, Lifeboat, String) {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        let source = scratch.path("src")
+        try buildEverything(source)
+        try lifeboat.initialize()
+        let backup = try lifeboat.run(["backup", source])
+        try #require(backup.status == 0, "\(backup.output)")
+        return (scratch, lifeboat, source)
+    }
+
     /// treefp, plus the hole map of the sparse file and the inode flags of the flagged files.
     static func fingerprint(_ directory: String) throws -> String {
         let tree = try Lifeboat.treefp(directory)
@@ -71,13 +83,7 @@ import Testing
     }
 
     @Test func everythingRoundTripsAsRoot() throws {
-        let scratch = Scratch()
-        let lifeboat = Lifeboat(scratch: scratch)
-        let source = scratch.path("src")
-        try Self.buildEverything(source)
-        try lifeboat.initialize()
-        let backup = try lifeboat.run(["backup", source])
-        #expect(backup.status == 0, "\(backup.output)")
+        let (scratch, lifeboat, source) = try Self.backedUpEverything()
         let target = scratch.path("restore")
         let restore = try lifeboat.run(["restore", "latest", "--target", target])
         #expect(restore.status == 0, "\(restore.output)")
@@ -93,12 +99,7 @@ import Testing
     /// snapshot: a directory where a file was, a file where a directory was, a symlink (pointing
     /// outside) where a file was, a bigger file where a smaller one was.
     @Test func restoreOverConflictingEntriesIsExact() throws {
-        let scratch = Scratch()
-        let lifeboat = Lifeboat(scratch: scratch)
-        let source = scratch.path("src")
-        try Self.buildEverything(source)
-        try lifeboat.initialize()
-        #expect(try lifeboat.run(["backup", source]).status == 0)
+        let (scratch, lifeboat, source) = try Self.backedUpEverything()
         let target = scratch.path("restore")
         let outside = scratch.path("outside")
         let t = target + source
@@ -122,12 +123,7 @@ import Testing
     /// setuid/setgid), times, links, user.* xattrs and ACLs; owners, devices, trusted.* and
     /// capabilities cannot be set, and that is said in one line each, not per file.
     @Test func restoreByNonRootUser() throws {
-        let scratch = Scratch()
-        let lifeboat = Lifeboat(scratch: scratch)
-        let source = scratch.path("src")
-        try Self.buildEverything(source)
-        try lifeboat.initialize()
-        #expect(try lifeboat.run(["backup", source]).status == 0)
+        let (scratch, lifeboat, source) = try Self.backedUpEverything()
         let target = scratch.path("restore")
         try Lifeboat.sh(
             "mkdir -p '\(target)'; chown 65534:65534 '\(target)'; chmod -R a+rwX '\(lifeboat.repository)' '\(lifeboat.cache)'; chmod 755 '\(scratch.root)'")

@@ -39,7 +39,17 @@ extension Cases {
                 _ = try? Lifeboat.exec(["/bin/sh", "-c", "rm -f '\(live)'/*.tmp"])
             }
             defer { stopWriters() }
-            usleep(300_000)
+            // Start the backup only once every writer is demonstrably running: on a fast machine
+            // a fixed delay let the backup read shrinking.db before its writer had started.
+            try Lifeboat.sh(
+                """
+                for _ in $(seq 1 200); do
+                  [ "$(stat -c %s '\(live)/shrinking.db')" != 67108864 ] && [ "$(stat -c %s '\(live)/growing.log')" != 67108864 ] && exit 0
+                  sleep 0.05
+                done
+                echo "writers did not start" >&2; exit 1
+                """)
+            usleep(100_000)
             let backup = try lifeboat.run(wrappedIn: ["timeout", "-k", "10", "300"], ["backup", live, "--json"])
             stopWriters()
 

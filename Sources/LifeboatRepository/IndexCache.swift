@@ -88,34 +88,11 @@ final class IndexCache: Sendable {
         Set(try db.query("SELECT id FROM packs").compactMap { $0[0].blob.flatMap(ObjectID.init(bytes:)) })
     }
 
-    func blobCount() throws -> Int {
-        Int(try db.query("SELECT count(*) FROM blobs").first?.first?.int64 ?? 0)
-    }
-
-    /// Every location, pack by pack, for check.
-    func allLocations() throws -> [BlobLocation] {
-        try db.query("SELECT id, type, pack, offset, length, raw_length, compressed FROM blobs ORDER BY pack, offset")
-            .compactMap { row in
-                guard let id = row[0].blob.flatMap(ObjectID.init(bytes:)),
-                    let type = row[1].int64.flatMap({ BlobType(rawValue: UInt8(clamping: $0)) }),
-                    let pack = row[2].blob.flatMap(ObjectID.init(bytes:)), let offset = row[3].int64,
-                    let length = row[4].int64, let raw = row[5].int64, let compressed = row[6].int64
-                else { return nil }
-                return BlobLocation(
-                    type: type, id: id, pack: pack, offset: UInt64(offset), length: UInt32(length),
-                    rawLength: UInt32(raw), compressed: compressed != 0)
-            }
-    }
-
     func cachedTree(_ id: BlobID) throws -> [UInt8]? {
         try db.query("SELECT sealed FROM tree_cache WHERE id = ?", [.blob(id.bytes)]).first?.first?.blob
     }
 
     func cacheTree(_ id: BlobID, sealed: [UInt8]) throws {
         try db.run("INSERT OR REPLACE INTO tree_cache VALUES(?, ?)", [.blob(id.bytes), .blob(sealed)])
-    }
-
-    func dropCachedTree(_ id: BlobID) throws {
-        try db.run("DELETE FROM tree_cache WHERE id = ?", [.blob(id.bytes)])
     }
 }

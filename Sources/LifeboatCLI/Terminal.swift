@@ -6,17 +6,16 @@ import Glibc
 /// Terminal I/O: output streams, no-echo passphrase prompts, and a one-line progress display.
 enum Terminal {
     static func write(_ text: String, to fd: Int32 = 1) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
-                return
+                return  // the terminal or pipe is gone: nothing useful to do with the output
             }
             done += n
         }
-        bytes.removeAll()
     }
 
     static func print(_ line: String) { write(line + "\n") }

@@ -119,27 +119,32 @@ public final class LocalBackend: Backend {
         let base = root + "/" + kind.rawValue
         var directories = [base]
         if kind == .data {
-            directories = try entries(base).filter { $0.type == .directory || $0.type == .unknown }
-                .map { base + "/" + $0.name }
+            directories = try entries(base).list.filter { $0.type == .directory || $0.type == .unknown }
+                .map { base + "/" + String(decoding: $0.name, as: UTF8.self) }
         }
         var result: [(name: String, size: Int)] = []
         for directory in directories {
-            let fd = try FileDescriptor.open(directory, flags: [.directory, .readOnly])
-            for entry in try entries(directory) where !entry.name.hasPrefix(".") {
+            let (fd, list) = try entries(directory)
+            guard let fd else { continue }
+            for entry in list where entry.name.first != UInt8(ascii: ".") {
                 // d_type may be unknown (some network file systems): the stat decides.
-                let status = try fd.statusAt(Array(entry.name.utf8))
-                if status.type == .regular { result.append((entry.name, Int(status.size))) }
+                let status = try fd.statusAt(entry.name)
+                if status.type == .regular {
+                    result.append((String(decoding: entry.name, as: UTF8.self), Int(status.size)))
+                }
             }
         }
         return result.sorted { $0.name < $1.name }
     }
 
-    private func entries(_ directory: String) throws -> [(name: String, type: FileType)] {
+    /// The entries of a directory and the descriptor they were read from; none (and no
+    /// descriptor) when the directory does not exist.
+    private func entries(_ directory: String) throws -> (fd: FileDescriptor?, list: [DirectoryEntry]) {
         do {
             let fd = try FileDescriptor.open(directory, flags: [.directory, .readOnly])
-            return try fd.listDirectory().map { (String(decoding: $0.name, as: UTF8.self), $0.type) }
+            return (fd, try fd.listDirectory())
         } catch let error as SystemError where error.errno == .ENOENT {
-            return []
+            return (nil, [])
         } catch {
             throw BackendError(.io, object: directory, message: "cannot list \(directory): \(error)")
         }

@@ -86,8 +86,7 @@ enum PackFormat {
             throw FormatError("\(context): too short to be a pack")
         }
         let end = tail.count - 4
-        let headerLength = Int(tail[end]) | Int(tail[end + 1]) << 8 | Int(tail[end + 2]) << 16
-            | Int(tail[end + 3]) << 24
+        let headerLength = trailerLength(lastFourBytes: Array(tail[end...])) - 4
         guard headerLength >= AESGCM.overhead, headerLength <= end else {
             throw FormatError("\(context): bad header length \(headerLength)")
         }

@@ -352,6 +352,12 @@ public final class Repository: BlobStore, Sendable {
             return Array(state.packs.values)
         }
         for pack in open { enqueueUpload(pack) }
+        try waitForUploads()
+    }
+
+    /// Waits until every pack that filled up so far is uploaded and indexed, leaving the open
+    /// packs open. Throws the first upload failure.
+    public func waitForUploads() throws {
         uploadsInFlight.wait()
         if let failure = uploadFailure.withLock({ $0 }) { throw failure }
     }

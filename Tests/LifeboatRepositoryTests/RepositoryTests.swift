@@ -105,11 +105,14 @@ func store(_ repository: Repository, _ bytes: [UInt8]) throws -> BlobID {
         let backend = MemoryBackend()
         let repository = try makeRepository(backend, packSize: 256 << 10)
         for seed in 1...8 { try store(repository, pseudoRandomBytes(100_000, seed: UInt64(seed))) }
-        // Packs that filled up are already uploaded and indexed before flush.
+        // Packs that filled up are uploaded and indexed before flush, with no flush.
+        try repository.waitForUploads()
         let packsBefore = try backend.list(.data).count
         #expect(packsBefore >= 2)
         #expect(try backend.list(.index).count == packsBefore)
         try repository.flush()
+        // The last, partly filled pack only goes out with flush.
+        #expect(try backend.list(.data).count == packsBefore + 1)
         #expect(try backend.list(.index).count == (try backend.list(.data).count))
     }
 

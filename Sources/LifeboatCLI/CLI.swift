@@ -78,7 +78,7 @@ public enum LifeboatCLI {
         // Chunk-sized buffers (1-8 MiB) come and go thousands of times a second. glibc's default
         // raises its mmap threshold after each free until such buffers live in the heap, whose
         // fragments then hold twice the working set; a fixed threshold returns them at once.
-        _ = cl_tune_allocator(4 << 20, 4)
+        _ = cl_tune_allocator(4 << 20, 8 << 20, 4)
         do {
             return try dispatch(arguments).rawValue
         } catch let error as CommandError {

@@ -84,9 +84,11 @@ extension BackupRun {
         }
 
         let maximum = chunker.parameters.maximum
-        // Small files get a buffer of their size (no 2×maximum allocation per file).
+        // Small files get a heap buffer of their size; anything bigger shares the pooled
+        // 2×maximum buffers, whose pages stay mapped (a fresh multi-MiB buffer per file costs a
+        // page fault and a zeroed page for every 4 KiB read).
         let dataBytes = ranges.reduce(UInt64(0)) { $0 + $1.length }
-        let capacity = dataBytes < UInt64(2 * maximum) ? max(Int(dataBytes), 4096) : 2 * maximum
+        let capacity = dataBytes <= UInt64(ReadBufferPool.smallFileLimit) ? max(Int(dataBytes), 4096) : 2 * maximum
         let lease = readBuffers.take(byteCount: capacity)
         defer { readBuffers.give(lease) }
         let buffer = lease.memory
@@ -218,6 +220,9 @@ final class ReadBufferPool: Sendable {
         let memory: UnsafeMutableRawBufferPointer
     }
 
+    /// Files up to this size are read into a buffer of their own size, from the heap.
+    static let smallFileLimit = 1 << 20
+
     private let free = Mutex<[Lease]>([])
     private let keep: Int
 
@@ -233,7 +238,7 @@ final class ReadBufferPool: Sendable {
 
     func give(_ lease: Lease) {
         // Only big buffers are worth keeping; small files get buffers of their own size.
-        let kept = lease.memory.count >= 1 << 20 && free.withLock { leases -> Bool in
+        let kept = lease.memory.count > Self.smallFileLimit && free.withLock { leases -> Bool in
             guard leases.count < keep else { return false }
             leases.append(lease)
             return true

@@ -53,26 +53,40 @@ public struct Chunker: Sendable {
         let end = min(count, parameters.maximum)
         let normal = min(end, parameters.average)
         guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return count }
-        return gear.withUnsafeBufferPointer { table -> Int in
+        return gear.withUnsafeBufferPointer { gear -> Int in
+            guard let table = gear.baseAddress else { return count }
             var hash: UInt64 = 0
             // Bytes before the minimum are skipped, as in FastCDC: the hash window is 64 bytes,
             // so starting the hash just before the minimum gives the same cuts.
-            var index = parameters.minimum - 64
-            while index < parameters.minimum {
+            for index in (parameters.minimum - 64)..<parameters.minimum {
                 hash = (hash &<< 1) &+ table[Int(base[index])]
-                index += 1
             }
-            while index < normal {
-                hash = (hash &<< 1) &+ table[Int(base[index])]
-                if hash & strictMask == 0 { return index + 1 }
-                index += 1
-            }
-            while index < end {
-                hash = (hash &<< 1) &+ table[Int(base[index])]
-                if hash & looseMask == 0 { return index + 1 }
-                index += 1
-            }
-            return end
+            return Chunker.firstCut(base, table, parameters.minimum, normal, strictMask, &hash)
+                ?? Chunker.firstCut(base, table, normal, end, looseMask, &hash)
+                ?? end
         }
+    }
+
+    /// The end of the first chunk cut in `base[from..<to]`, rolling `hash` on; nil if none.
+    @inline(__always)
+    private static func firstCut(
+        _ base: UnsafePointer<UInt8>, _ table: UnsafePointer<UInt64>, _ from: Int, _ to: Int,
+        _ mask: UInt64, _ hash: inout UInt64
+    ) -> Int? {
+        var index = from
+        // Four bytes per turn: with one, the loop's own bookkeeping cost as much as the hash.
+        while index &+ 4 <= to {
+            for step in 0..<4 {
+                hash = (hash &<< 1) &+ table[Int(base[index &+ step])]
+                if hash & mask == 0 { return index &+ step &+ 1 }
+            }
+            index &+= 4
+        }
+        while index < to {
+            hash = (hash &<< 1) &+ table[Int(base[index])]
+            if hash & mask == 0 { return index &+ 1 }
+            index &+= 1
+        }
+        return nil
     }
 }

@@ -32,7 +32,7 @@ public struct CompressionError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// zstd compression of whole blobs in one call (ZSTD_compressCCtx / ZSTD_decompressDCtx), with
+/// zstd compression of whole blobs in one call (ZSTD_compress2 / ZSTD_decompressDCtx), with
 /// contexts reused from small pools so that per-chunk calls do not allocate zstd's working
 /// memory (about 1-2 MiB per compression context) every time.
 ///
@@ -46,7 +46,12 @@ public enum Zstd {
     public static var levels: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 
     /// Compresses `input` into one zstd frame that records its content size.
-    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = 3) throws -> [UInt8] {
+    ///
+    /// - Parameter chainLog: overrides the level's ZSTD_c_chainLog (log2 of the entries of its
+    ///   second match table); nil keeps zstd's choice for the level and input size.
+    public static func compress(
+        _ input: UnsafeRawBufferPointer, level: Int32 = 3, chainLog: Int32? = nil
+    ) throws -> [UInt8] {
         guard levels.contains(level) else {
             throw CompressionError(code: .invalidParameter, message: "level \(level) outside \(levels)")
         }
@@ -55,12 +60,17 @@ public enum Zstd {
             throw CompressionError(code: .invalidParameter, message: "input of \(input.count) bytes is too large for zstd")
         }
         let context = try compressionContexts.acquire()
+        // Pooled contexts keep parameters between calls: start each call from the defaults.
+        ZSTD_CCtx_reset(context.pointer, ZSTD_reset_session_and_parameters)
+        try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_compressionLevel, level), "compression level \(level)")
+        if let chainLog {
+            try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_chainLog, chainLog), "chainLog \(chainLog)")
+        }
         var failure: CompressionError?
         let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
-            let written = ZSTD_compressCCtx(
-                context.pointer, buffer.baseAddress, bound, input.baseAddress, input.count, level)
+            let written = ZSTD_compress2(context.pointer, buffer.baseAddress, bound, input.baseAddress, input.count)
             if ZSTD_isError(written) != 0 {
-                failure = CompressionError(code: .libraryFailure, message: "ZSTD_compressCCtx: \(errorName(written))")
+                failure = CompressionError(code: .libraryFailure, message: "ZSTD_compress2: \(errorName(written))")
                 initialized = 0
             } else {
                 initialized = written
@@ -134,8 +144,14 @@ public enum Zstd {
     }
 
     /// Compresses `input`; see the pointer variant.
-    public static func compress(_ input: [UInt8], level: Int32 = 3) throws -> [UInt8] {
-        try input.withUnsafeBytes { try compress($0, level: level) }
+    public static func compress(_ input: [UInt8], level: Int32 = 3, chainLog: Int32? = nil) throws -> [UInt8] {
+        try input.withUnsafeBytes { try compress($0, level: level, chainLog: chainLog) }
+    }
+
+    private static func check(_ result: Int, _ what: String) throws {
+        if ZSTD_isError(result) != 0 {
+            throw CompressionError(code: .invalidParameter, message: "\(what): \(errorName(result))")
+        }
     }
 
     private static func errorName(_ code: Int) -> String {

@@ -128,7 +128,7 @@ func asNobody<R>(_ body: () throws -> R) throws -> R {
             let summary = try backup(store, [s.src + "/dmg"])
             let bad = try #require(try store.node(at: s.src + "/dmg/bad", root: summary.root))
             #expect(bad.content.count > 1)
-            store.damaged.withLock { $0.insert(bad.content[1]) }
+            store.damaged.withLock { _ = $0.insert(bad.content[1]) }
             let result = try restore(store, summary.root, to: s.dst)
             #expect(result.issues.count == 1)
             #expect(result.issues.first?.isWarning == false)

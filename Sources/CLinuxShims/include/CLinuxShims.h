@@ -97,6 +97,6 @@ int cl_syncfs(int fd);
 /// `arenas`. mallopt and its M_* constants live in <malloc.h>, which Glibc's Swift module
 /// does not export. Chunk-sized buffers then go back to the kernel when freed instead of
 /// fragmenting the heap (the default threshold grows after every free).
-int cl_tune_allocator(int mmap_threshold, int arenas);
+int cl_tune_allocator(int mmap_threshold, int trim_threshold, int arenas);
 
 #endif

@@ -1,3 +1,4 @@
+import Foundation
 import LifeboatRepository
 import LifeboatSystem
 
@@ -24,7 +25,8 @@ public struct BackupOptions: Sendable {
     public var rawChangedPaths: Set<[UInt8]>? = nil
     /// fnmatch(3) patterns matched against absolute paths (FNM_PATHNAME not set: `*` matches `/`).
     public var excludes: [String] = []
-    public var threads: Int = 2
+    /// Reader threads and as many hashing threads; one per core by default.
+    public var threads: Int = defaultThreadCount
     /// Called at most about ten times a second, from any thread.
     public var progress: (@Sendable (BackupProgress) -> Void)? = nil
 
@@ -89,7 +91,8 @@ public struct RestoreOptions: Sendable {
     public var rawIncludes: [[UInt8]] = []
     /// Restore the numeric uid/gid (default) rather than mapping the recorded names.
     public var numericOwners = true
-    public var threads: Int = 2
+    /// Writer threads and as many chunk loaders; one per core by default.
+    public var threads: Int = defaultThreadCount
     public var progress: (@Sendable (RestoreProgress) -> Void)? = nil
 
     public init(target: String) {
@@ -121,3 +124,7 @@ public struct FilesError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// One worker per core the process may run on, at most 8: each holds up to two maximum-size
+/// chunks (16 MiB) of buffers, and beyond 8 the storage, not the CPU, sets the pace.
+public let defaultThreadCount = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8)

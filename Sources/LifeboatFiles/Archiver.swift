@@ -79,6 +79,7 @@ final class BackupRun: Sendable, RunLogging {
     let readers: WorkerPool
     let hashers: WorkerPool
     let readBuffers: ReadBufferPool
+    let hardLinks = HardLinkContents()
     let counters = Mutex(BackupCounters())
     let log = RunLog()
     let rootID = Mutex<BlobID?>(nil)

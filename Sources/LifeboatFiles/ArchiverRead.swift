@@ -11,9 +11,31 @@ final class ChunkAssembly: Sendable {
 }
 
 extension BackupRun {
+    /// The node of one regular file: read, or for a further name of a multiply-linked inode,
+    /// the node of the name read earlier in this run if the inode has not changed since.
+    func read(_ job: FileJob) -> Node? {
+        let listed = job.listed
+        guard listed.linkCount > 1 else { return readFile(job) }
+        switch hardLinks.claim(.init(device: listed.device, inode: listed.inode), linkCount: listed.linkCount) {
+        case .first(let publish):
+            let node = readFile(job)
+            publish(node)
+            return node
+        case .readBefore(let node?)
+            where node.size == listed.size && node.mtime == Timestamp(listed.mtime)
+                && node.ctime == Timestamp(listed.ctime):
+            var shared = node
+            shared.name = job.name
+            countStored(shared, parent: job.parent)
+            return shared
+        case .readBefore, .untracked:
+            return readFile(job)
+        }
+    }
+
     /// Reads, chunks and stores one regular file; returns its node, or nil if it vanished or
     /// turned into something else (a warning is recorded).
-    func read(_ job: FileJob) -> Node? {
+    private func readFile(_ job: FileJob) -> Node? {
         if failed { return nil }
         let path = job.path
         var flags: FileDescriptor.OpenFlags = [.readOnly, .noFollow, .nonBlocking, .noControllingTerminal]
@@ -62,7 +84,7 @@ extension BackupRun {
 
     private func read(_ job: FileJob, fd: FileDescriptor) throws -> Node? {
         let path = job.path
-        var status = try fd.status()
+        let status = try fd.status()
         guard status.type == .regular else {
             warn(path, "changed type during backup, skipped")
             return nil
@@ -102,7 +124,6 @@ extension BackupRun {
         var offsetInRange: UInt64 = 0
         var shrank = false
         var readEnd: UInt64 = 0  // file offset just past the last byte read
-        var bytesRead: UInt64 = 0
         let handOff = size > UInt64(maximum) && options.threads > 1
 
         while true {
@@ -123,7 +144,6 @@ extension BackupRun {
                 }
                 filled += count
                 offsetInRange += UInt64(count)
-                bytesRead += UInt64(count)
                 readEnd = range.offset + offsetInRange
                 if offsetInRange == range.length {
                     rangeIndex += 1
@@ -184,10 +204,16 @@ extension BackupRun {
                  ? "changed during backup (shrank); stored the first \(storedSize) bytes as read"
                  : "changed during backup; stored \(storedSize) bytes as read")
         }
-        status = after
+        countStored(node, parent: job.parent)
+        return node
+    }
+
+    /// Counts a file whose node is complete as new, changed or unchanged against the parent
+    /// snapshot's node.
+    func countStored(_ node: Node, parent: Node?) {
         counters.withLock { counters in
             // Re-read but identical (e.g. only the ctime moved after a restore in place): unchanged.
-            if let parent = job.parent {
+            if let parent {
                 if parent.content == node.content && parent.size == node.size && parent.extents == node.extents
                     && parent.mtime == node.mtime
                 {
@@ -198,11 +224,9 @@ extension BackupRun {
             } else {
                 counters.filesNew += 1
             }
-            counters.totalSize += storedSize
+            counters.totalSize += node.size
             counters.filesDone += 1
         }
-        _ = bytesRead
-        return node
     }
 
     func storeChunk(_ chunk: UnsafeRawBufferPointer) throws -> BlobID {

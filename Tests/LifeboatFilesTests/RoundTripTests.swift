@@ -351,6 +351,34 @@ import Testing
         }
     }
 
+    @Test func hardLinkedNamesAreReadOnce() throws {
+        try Scratch.with { s in
+            #expect(s.run("""
+                mkdir -p "$SRC/h/x" "$SRC/h/y" "$SRC/outside"
+                head -c 3000000 /dev/urandom > "$SRC/h/x/one"
+                ln "$SRC/h/x/one" "$SRC/h/y/two"; ln "$SRC/h/x/one" "$SRC/h/three"
+                ln "$SRC/h/x/one" "$SRC/outside/four"
+                head -c 1000 /dev/urandom > "$SRC/h/single"
+                """) == 0)
+            let store = MemoryStore()
+            let summary = try backup(store, [s.src + "/h"])
+            // Three names inside the backup (a fourth outside it): one read of the content.
+            #expect(summary.bytesRead == 3_001_000)
+            #expect(summary.filesNew == 4 && summary.totalSize == 9_001_000)
+            let one = try #require(try store.node(at: s.src + "/h/x/one", root: summary.root))
+            for (path, name) in [("/h/y/two", "two"), ("/h/three", "three")] {
+                let other = try #require(try store.node(at: s.src + path, root: summary.root))
+                #expect(other.content == one.content && other.inode == one.inode && other.size == one.size)
+                #expect(other.name == Array(name.utf8))
+            }
+            let result = try restore(store, summary.root, to: s.dst)
+            #expect(result.issues.isEmpty)
+            #expect(s.run("""
+                [ "$(stat -c %i "$DST$SRC/h/x/one")" = "$(stat -c %i "$DST$SRC/h/three")" ] && cmp "$SRC/h/x/one" "$DST$SRC/h/y/two"
+                """) == 0)
+        }
+    }
+
     @Test func multiplePathsMergeUnderOneRoot() throws {
         try Scratch.with { s in
             #expect(s.run("mkdir -p \"$SRC/one\" \"$SRC/two\"; echo 1 > \"$SRC/one/f\"; echo 2 > \"$SRC/two/g\"; echo skip > \"$SRC/one/skip.tmp\"") == 0)

@@ -47,10 +47,12 @@ public enum Zstd {
 
     /// Compresses `input` into one zstd frame that records its content size.
     ///
-    /// - Parameter chainLog: overrides the level's ZSTD_c_chainLog (log2 of the entries of its
-    ///   second match table); nil keeps zstd's choice for the level and input size.
+    /// - Parameters:
+    ///   - hashLog: overrides the level's ZSTD_c_hashLog (log2 of the entries of its main match
+    ///     table); nil keeps zstd's choice for the level and input size.
+    ///   - chainLog: overrides ZSTD_c_chainLog (log2 of the entries of the second table).
     public static func compress(
-        _ input: UnsafeRawBufferPointer, level: Int32 = 3, chainLog: Int32? = nil
+        _ input: UnsafeRawBufferPointer, level: Int32 = 3, hashLog: Int32? = nil, chainLog: Int32? = nil
     ) throws -> [UInt8] {
         guard levels.contains(level) else {
             throw CompressionError(code: .invalidParameter, message: "level \(level) outside \(levels)")
@@ -63,6 +65,9 @@ public enum Zstd {
         // Pooled contexts keep parameters between calls: start each call from the defaults.
         ZSTD_CCtx_reset(context.pointer, ZSTD_reset_session_and_parameters)
         try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_compressionLevel, level), "compression level \(level)")
+        if let hashLog {
+            try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_hashLog, hashLog), "hashLog \(hashLog)")
+        }
         if let chainLog {
             try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_chainLog, chainLog), "chainLog \(chainLog)")
         }
@@ -144,8 +149,10 @@ public enum Zstd {
     }
 
     /// Compresses `input`; see the pointer variant.
-    public static func compress(_ input: [UInt8], level: Int32 = 3, chainLog: Int32? = nil) throws -> [UInt8] {
-        try input.withUnsafeBytes { try compress($0, level: level, chainLog: chainLog) }
+    public static func compress(
+        _ input: [UInt8], level: Int32 = 3, hashLog: Int32? = nil, chainLog: Int32? = nil
+    ) throws -> [UInt8] {
+        try input.withUnsafeBytes { try compress($0, level: level, hashLog: hashLog, chainLog: chainLog) }
     }
 
     private static func check(_ result: Int, _ what: String) throws {

@@ -34,11 +34,12 @@ import LifeboatRepository
         }
     }
 
-    @Test func chainLogOverrideRoundTripsAndIsValidated() throws {
+    @Test func tableSizeOverridesRoundTripAndAreValidated() throws {
         let input = Self.compressible
-        let tuned = try Zstd.compress(input, level: 3, chainLog: 14)
+        let tuned = try Zstd.compress(input, level: 3, hashLog: 16, chainLog: 14)
         #expect(try Zstd.decompress(tuned, expectedSize: input.count) == input)
         expectCompressionError(.invalidParameter) { _ = try Zstd.compress(input, chainLog: 99) }
+        expectCompressionError(.invalidParameter) { _ = try Zstd.compress(input, hashLog: 2) }
     }
 
     @Test func pooledContextsDoNotCarryParametersOver() throws {

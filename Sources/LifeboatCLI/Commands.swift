@@ -70,7 +70,7 @@ enum Commands {
             backend: backend, passphrase: try context.passphrase(confirm: true), cache: try context.cache)
         if context.json {
             Output.json(["id": repository.config.id, "location": backend.location, "key": repository.keyID])
-        } else {
+        } else if !context.quiet {
             Terminal.print("created repository \(repository.config.id.prefix(10)) at \(backend.location)")
             Terminal.print("keep the passphrase safe: without it the data cannot be recovered")
         }

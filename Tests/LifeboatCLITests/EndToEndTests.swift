@@ -65,6 +65,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: target + source + "/var"))
     }
 
+    @Test func quietPrintsNothingOnSuccess() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        let source = scratch.path("src")
+        try Self.buildTree(source)
+        for arguments in [["--quiet", "init"], ["backup", "--quiet", source],
+                          ["--quiet", "restore", "latest", "--target", scratch.path("restore")]] {
+            let result = try lifeboat.run(arguments)
+            #expect(result.status == 0 && result.output.isEmpty, "\(arguments): \(result.output)")
+        }
+    }
+
     @Test func changedFilesAreReadAgainAndOnlyThey() throws {
         let scratch = Scratch()
         let lifeboat = Lifeboat(scratch: scratch)

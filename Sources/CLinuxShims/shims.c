@@ -86,3 +86,4 @@ ssize_t cl_getrandom(void *buffer, size_t length, unsigned int flags) {
     return getrandom(buffer, length, flags);
 }
 int cl_syncfs(int fd) { return syncfs(fd); }
+int cl_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }

@@ -394,6 +394,9 @@ final class RestoreRun: Sendable, RunLogging {
         }
         do {
             try writeContent(node, to: fd, path: path)
+            // The restore ends with one syncfs; writing back now overlaps the disk with the
+            // rest of the restore instead of leaving it all for the end.
+            if node.size >= 1 << 20 { try? fd.startWriteback() }
             applyMetadata(node, target: .descriptor(fd), path: path, skipFlags: true)
             try replace(temp, with: node.name, in: dir.fd, path: path)
         } catch {

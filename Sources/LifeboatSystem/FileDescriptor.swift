@@ -178,6 +178,14 @@ public final class FileDescriptor: Sendable {
         _ = try retryingEINTR("fsync") { Glibc.fsync(fd) }
     }
 
+    /// Starts writing the file's dirty pages to the device without waiting for them
+    /// (sync_file_range with SYNC_FILE_RANGE_WRITE). Durability still needs `sync` or
+    /// `syncFileSystem`; started early, those find most of the work done.
+    public func startWriteback() throws {
+        let fd = rawValue
+        _ = try retryingEINTR("sync_file_range") { cl_start_writeback(fd) }
+    }
+
     /// syncfs(2): flushes the whole file system this descriptor lives on.
     public func syncFileSystem() throws {
         let fd = rawValue

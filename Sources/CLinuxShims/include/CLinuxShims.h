@@ -92,6 +92,9 @@ const char *cl_errno_description(int code);
 ssize_t cl_getrandom(void *buffer, size_t length, unsigned int flags);
 /// syncfs(2) is _GNU_SOURCE-only; used to make a finished restore durable in one call.
 int cl_syncfs(int fd);
+/// sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing a file's dirty pages back
+/// without waiting for them (also _GNU_SOURCE-only).
+int cl_start_writeback(int fd);
 
 /// Fixes glibc's mmap threshold at `mmap_threshold` bytes and caps malloc arenas at
 /// `arenas`. mallopt and its M_* constants live in <malloc.h>, which Glibc's Swift module

@@ -12,23 +12,27 @@ final class ChunkAssembly: Sendable {
 
 extension BackupRun {
     /// The node of one regular file: read, or for a further name of a multiply-linked inode,
-    /// the node of the name read earlier in this run if the inode has not changed since.
+    /// the content stored for the name read earlier in this run.
     func read(_ job: FileJob) -> Node? {
         let listed = job.listed
         guard listed.linkCount > 1 else { return readFile(job) }
         switch hardLinks.claim(.init(device: listed.device, inode: listed.inode), linkCount: listed.linkCount) {
         case .first(let publish):
             let node = readFile(job)
-            publish(node)
+            publish(node.map { SharedContent(path: job.path, node: $0) })
             return node
-        case .readBefore(let node?)
-            where node.size == listed.size && node.mtime == Timestamp(listed.mtime)
-                && node.ctime == Timestamp(listed.ctime):
-            var shared = node
-            shared.name = job.name
-            countStored(shared, parent: job.parent)
-            return shared
-        case .readBefore, .untracked:
+        case .readBefore(let stored?):
+            // One inode, one content: restore links the names together, so they must agree
+            // even if the file changed since the other name was read.
+            if stored.size != listed.size || stored.mtime != Timestamp(listed.mtime)
+                || stored.ctime != Timestamp(listed.ctime)
+            {
+                warn(job.path, "changed during backup; stored as read through its other name \(escapedForDisplay(stored.path))")
+            }
+            let node = stored.applied(to: metadataNode(job.name, listed))
+            countStored(node, parent: job.parent)
+            return node
+        case .readBefore(nil), .untracked:
             return readFile(job)
         }
     }

@@ -72,6 +72,32 @@ func asNobody<R>(_ body: () throws -> R) throws -> R {
         }
     }
 
+    @Test func hardLinkedFileChangingDuringBackupGetsOneContent() throws {
+        try Scratch.with { s in
+            #expect(s.run("""
+                mkdir -p "$SRC/h/a" "$SRC/h/m" "$SRC/h/z"
+                head -c 16M /dev/urandom > "$SRC/h/a/grow"
+                for i in $(seq 1 20); do head -c 1M /dev/urandom > "$SRC/h/m/f$i"; done
+                ln "$SRC/h/a/grow" "$SRC/h/m/grow"; ln "$SRC/h/a/grow" "$SRC/h/z/grow"
+                echo '( while :; do head -c 65536 /dev/urandom >> "$SRC/h/a/grow"; sleep 0.005; done )' > "$SRC/../writer.sh"
+                python3 -c 'import subprocess,sys; p=subprocess.Popen(["bash", sys.argv[1]], close_fds=True, start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(p.pid)' "$SRC/../writer.sh" > "$SRC/../writer.pid"
+                sleep 0.2
+                """) == 0)
+            let stopWriter = "kill -9 -- -$(cat '\(s.base)/writer.pid') 2>/dev/null; sleep 0.3"
+            defer { sh(stopWriter) }
+            let store = MemoryStore(parameters: Chunker.Parameters(minimum: 4096, average: 16384, maximum: 65536))
+            let summary = try backup(store, [s.src + "/h"])
+            sh(stopWriter)
+            // Three names of one inode read while it grew: one content, whichever name is restored.
+            let nodes = try ["a", "m", "z"].map { try #require(try store.node(at: s.src + "/h/\($0)/grow", root: summary.root)) }
+            #expect(Set(nodes.map(\.content)).count == 1 && Set(nodes.map(\.size)).count == 1)
+            _ = try restore(store, summary.root, to: s.dst + "/all")
+            _ = try restore(store, summary.root, to: s.dst + "/z") { $0.includes = [s.src + "/h/z"] }
+            let sizes = output("stat -c %s '\(s.dst)/all\(s.src)/h/z/grow' '\(s.dst)/z\(s.src)/h/z/grow'").split(separator: "\n")
+            #expect(sizes.count == 2 && sizes[0] == sizes[1] && sizes[0] == "\(nodes[0].size)"[...], "\(sizes)")
+        }
+    }
+
     @Test func permissionDenied() throws {  // case 017
         try Scratch.with { s in
             #expect(s.run("""

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct HardLinkContentsTests {
     let key = HardLinkContents.Key(device: 1, inode: 42)
-    let node = Node(name: Array("first".utf8), kind: .file, size: 7, inode: 42, linkCount: 3)
+    let node = SharedContent(path: Array("/first".utf8), node: Node(name: Array("first".utf8), kind: .file, size: 7, inode: 42, linkCount: 3))
 
     @Test func laterNamesGetTheFirstNodeUntilEveryLinkIsSeen() throws {
         let links = HardLinkContents()
@@ -41,5 +41,21 @@ import Testing
         let links = HardLinkContents(capacity: 1)
         guard case .first = links.claim(key, linkCount: 2) else { Issue.record("not first"); return }
         guard case .untracked = links.claim(.init(device: 1, inode: 43), linkCount: 2) else { Issue.record("tracked"); return }
+    }
+}
+
+@Suite struct SharedContentTests {
+    @Test func anotherNameGetsTheStoredContentAndTimesButKeepsItsName() throws {
+        let chunk = try #require(BlobID(bytes: Array(repeating: 7, count: 32)))
+        let first = Node(
+            name: Array("a".utf8), kind: .file, mode: 0o644, mtime: Timestamp(seconds: 10, nanoseconds: 5),
+            size: 3, inode: 9, linkCount: 2, xattrs: [ExtendedAttribute(name: Array("user.x".utf8), value: [1])],
+            flags: 0x10, content: [chunk])
+        var later = Node(name: Array("b".utf8), kind: .file, mode: 0o600, mtime: Timestamp(seconds: 11, nanoseconds: 0),
+                         size: 99, inode: 9, linkCount: 2)
+        later = SharedContent(path: Array("/x/a".utf8), node: first).applied(to: later)
+        #expect(later.name == Array("b".utf8) && later.mode == 0o600)
+        #expect(later.size == 3 && later.mtime == first.mtime && later.content == first.content)
+        #expect(later.xattrs == first.xattrs && later.flags == 0x10)
     }
 }

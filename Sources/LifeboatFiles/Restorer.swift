@@ -80,6 +80,9 @@ final class RestoreRun: Sendable, RunLogging {
     let counters = Mutex(RestoreCounters())
     let log = RunLog()
     let links = Mutex<[LinkKey: LinkGroup]>([:])
+    /// Immutable or append-only files with other names still to link: link(2) refuses such a
+    /// file, so their flags wait until every file is restored.
+    let lockedLinkSources = Mutex<[(group: LinkGroup, node: Node, path: [UInt8])]>([])
     let throttle = ProgressThrottle()
     let bytesTotal = Mutex<UInt64>(0)
     let isRoot = geteuid() == 0
@@ -200,6 +203,7 @@ final class RestoreRun: Sendable, RunLogging {
             report()
         }
         workers.finish()
+        applyDeferredLinkFlags()
         if let error = log.firstFailure { throw error }
         do {
             try target.syncFileSystem()
@@ -406,7 +410,11 @@ final class RestoreRun: Sendable, RunLogging {
             self.error(path, "not restored: \(error)")
             return
         }
-        applyFlags(node, fd: fd, path: path)
+        if let link, !InodeFlags(rawValue: node.flags).isDisjoint(with: .locking) {
+            lockedLinkSources.withLock { $0.append((link, node, path)) }
+        } else {
+            applyFlags(node, fd: fd, path: path)
+        }
         succeeded = true
         counters.withLock {
             $0.files += 1
@@ -537,12 +545,32 @@ final class RestoreRun: Sendable, RunLogging {
 
     /// Links `name` to the first restored member of a hard-link group (found again from the
     /// target through descriptors, never following symlinks).
-    func makeLink(_ group: LinkGroup, name: [UInt8], in dir: FileDescriptor, path: [UInt8]) throws {
-        var source = target
+    /// The directory holding a link group's first name, and that name (walked from the target
+    /// without following symlinks).
+    func firstName(of group: LinkGroup) throws -> (directory: FileDescriptor, name: [UInt8]) {
+        var directory = target
         for component in group.components.dropLast() {
-            source = try source.openAt(component, flags: [.directory, .noFollow])
+            directory = try directory.openAt(component, flags: [.directory, .noFollow])
         }
-        guard let sourceName = group.components.last else { throw FilesError("empty link path") }
+        guard let name = group.components.last else { throw FilesError("empty link path") }
+        return (directory, name)
+    }
+
+    /// Sets the flags held back by `restoreFile` once every name has been linked.
+    func applyDeferredLinkFlags() {
+        for (group, node, path) in lockedLinkSources.withLock({ $0 }) {
+            do {
+                let (directory, name) = try firstName(of: group)
+                let fd = try directory.openAt(name, flags: [.readOnly, .noFollow, .nonBlocking, .noControllingTerminal])
+                applyFlags(node, fd: fd, path: path)
+            } catch {
+                warn(path, "cannot set inode flags: \(error)")
+            }
+        }
+    }
+
+    func makeLink(_ group: LinkGroup, name: [UInt8], in dir: FileDescriptor, path: [UInt8]) throws {
+        let (source, sourceName) = try firstName(of: group)
         var attempts = 0
         while true {
             let temp = temporaryName()

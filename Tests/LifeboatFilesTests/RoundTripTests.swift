@@ -173,15 +173,17 @@ import Testing
                 mkdir -p "$SRC/flags"
                 printf 'locked\\n' > "$SRC/flags/immutable"; setfattr -n user.k -v v "$SRC/flags/immutable"
                 chmod 0444 "$SRC/flags/immutable"; touch -d '2005-05-05 05:05:05 UTC' "$SRC/flags/immutable"
-                chattr +i "$SRC/flags/immutable"
-                printf 'log line\\n' > "$SRC/flags/append-only" && chattr +a "$SRC/flags/append-only"
+                printf 'log line\\n' > "$SRC/flags/append-only"
+                # Hard links to locked files: link(2) refuses once the flags are set.
+                mkdir "$SRC/flags/links" && ln "$SRC/flags/immutable" "$SRC/flags/links/imm" && ln "$SRC/flags/append-only" "$SRC/flags/links/app"
+                chattr +i "$SRC/flags/immutable" && chattr +a "$SRC/flags/append-only"
                 mkdir "$SRC/flags/imm-dir" && printf 'in\\n' > "$SRC/flags/imm-dir/inside"
                 touch -d '2006-06-06 UTC' "$SRC/flags/imm-dir" && chattr +i "$SRC/flags/imm-dir"
                 """) == 0)
             let store = MemoryStore()
             let summary = try backup(store, [s.src + "/flags"])
             #expect(summary.issues.isEmpty)
-            let lsattr = "cd '%@/flags' && lsattr -d immutable append-only imm-dir imm-dir/inside | cut -c1-22"
+            let lsattr = "cd '%@/flags' && lsattr -d immutable append-only imm-dir imm-dir/inside links/imm links/app | cut -c1-22"
             for round in 0..<2 {  // the second restore goes over immutable files
                 let result = try restore(store, summary.root, to: s.dst)
                 #expect(result.issues.isEmpty, "round \(round): \(result.issues)")
@@ -190,6 +192,9 @@ import Testing
                 #expect(treefp(s.src + "/flags") == treefp(s.restoredSrc + "/flags"))
             }
             #expect(output("lsattr -d '\(s.restoredSrc)/flags/immutable' | cut -c1-22").contains("i"))
+            let inodes = "stat -c %i '%@/flags/immutable' '%@/flags/links/imm' '%@/flags/append-only' '%@/flags/links/app'"
+            let restored = output(inodes.replacingOccurrences(of: "%@", with: s.restoredSrc)).split(separator: "\n")
+            #expect(restored.count == 4 && restored[0] == restored[1] && restored[2] == restored[3], "\(restored)")
         }
     }
 

@@ -11,12 +11,8 @@ extension Commands {
         // The snapshot records paths as text (escaped where not UTF-8); the walk uses the bytes.
         let paths = rawPaths.map { escapedForDisplay($0) }
         let repository = try context.openRepository()
-        let lock = try RepositoryLock.acquire(repository, exclusive: false)
-        let token = Interrupts.onInterrupt { lock.release() }
-        defer {
-            Interrupts.remove(token)
-            lock.release()
-        }
+        let lock = try InterruptibleLock(repository, exclusive: false)
+        defer { lock.release() }
         // Blobs of packs that an interrupted backup wrote but did not index are reused.
         let adopted = try repository.adoptUnindexedPacks()
         if adopted > 0 && !context.quiet && !context.json {

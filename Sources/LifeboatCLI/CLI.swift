@@ -46,6 +46,7 @@ public enum LifeboatCLI {
                                        restore a snapshot, or parts of it (owners by
                                        numeric ID unless --owner-names maps user names)
           check [--read-data]          verify the repository (every byte with --read-data)
+          repair                       take damaged or missing packs out (intact data kept)
           key list | key add           list keys, add a passphrase
           version                      print the version
 
@@ -149,6 +150,24 @@ public enum LifeboatCLI {
 }
 
 /// What every command gets: its arguments, and the repository they point at.
+/// A repository lock that an interrupt (SIGINT, SIGTERM) also releases, so an interrupted
+/// command leaves no lock behind.
+struct InterruptibleLock {
+    private let lock: RepositoryLock
+    private let token: Int
+
+    init(_ repository: Repository, exclusive: Bool) throws {
+        let lock = try RepositoryLock.acquire(repository, exclusive: exclusive)
+        self.lock = lock
+        token = Interrupts.onInterrupt { lock.release() }
+    }
+
+    func release() {
+        Interrupts.remove(token)
+        lock.release()
+    }
+}
+
 struct Context {
     let arguments: Arguments
     var json: Bool { arguments.flag("json") }

@@ -47,6 +47,13 @@ enum Commands {
         "check": Spec(
             help: "Usage: lifeboat check [--read-data] [--json]\nVerifies structure; with --read-data, every byte.",
             switches: ["read-data"], run: check),
+        "repair": Spec(
+            help: """
+                Usage: lifeboat repair [--json]
+                Reads every pack (as check --read-data does) and takes the damaged or missing ones
+                out: their intact blobs are stored again in new packs, the rest is reported lost.
+                Then `lifeboat backup --force PATH...` stores lost data again if the files still exist.
+                """, run: repair),
         "key": Spec(
             help: "Usage: lifeboat key list | lifeboat key add [--new-password-file FILE]",
             valued: ["new-password-file"], run: key),
@@ -197,10 +204,41 @@ enum Commands {
                 Terminal.print("no errors found (\(what)\(report.bytesRead > 0 ? ", \(Human.bytes(report.bytesRead)) read" : ""))")
             } else {
                 Terminal.print(
-                    "\(report.errors.count) errors found (\(what)); restore what is intact, and run a new backup to store damaged data again")
+                    "\(report.errors.count) errors found (\(what)); restore what is intact, run `lifeboat repair` to take "
+                        + "the damaged packs out, then `lifeboat backup --force PATH...` to store the lost data again")
             }
         }
         return report.isClean ? .success : .failure
+    }
+
+    // MARK: repair
+
+    static func repair(_ context: Context) throws -> ExitCode {
+        guard context.arguments.positionals.isEmpty else { throw UsageError("repair takes no arguments") }
+        let repository = try context.openRepository()
+        let lock = try InterruptibleLock(repository, exclusive: true)
+        defer { lock.release() }
+        let progress = ProgressLine(enabled: Terminal.stderrIsTerminal && !context.quiet && !context.json)
+        let found = try repository.check(readData: true) { p in progress.update("repair: \(p.phase) \(p.done)/\(p.total)") }
+        progress.finish()
+        let damaged = Set(found.damagedPacks.compactMap(ObjectID.init(hex:)))
+        let report = try repository.repairPacks(damaged)
+        if context.json {
+            Output.json([
+                "packs_removed": report.packsRemoved, "blobs_salvaged": report.blobsSalvaged,
+                "blobs_lost": report.blobsLost, "index_files_rewritten": report.indexFilesRewritten,
+            ] as [String: Any])
+        } else if report.packsRemoved.isEmpty {
+            if !context.quiet { Terminal.print("nothing to repair: every pack reads back intact") }
+        } else {
+            for pack in report.packsRemoved { Terminal.error("removed damaged pack \(pack)") }
+            Terminal.print(
+                "repaired: \(report.packsRemoved.count) packs removed, \(report.blobsSalvaged) intact blobs stored again, "
+                    + "\(report.blobsLost) blobs lost"
+                    + (report.blobsLost > 0
+                        ? "; run `lifeboat backup --force PATH...` to store them again, then `lifeboat check`" : ""))
+        }
+        return .success
     }
 
     // MARK: key

@@ -81,6 +81,25 @@ import Testing
                     "intact file \(name) not restored identical")
             }
         }
+
+        // Repair takes the damaged pack out, keeping its intact blobs; a forced backup then
+        // stores the lost data again, which heals the first snapshot too (same blob IDs).
+        let repair = try lifeboat.run(["repair"])
+        #expect(repair.status == 0 && repair.output.contains("1 packs removed"), "\(repair.output)")
+        #expect(!FileManager.default.fileExists(atPath: victim))
+        let again = try lifeboat.run(["backup", "--force", source])
+        #expect(again.status == 0, "\(again.output)")
+        let healed = try lifeboat.run(["check", "--read-data"])
+        #expect(healed.status == 0, "after repair and backup --force: \(healed.output)")
+        let listing = try JSONSerialization.jsonObject(with: Data(try lifeboat.run(["snapshots", "--json"]).stdout.utf8))
+        let firstID = try #require(((listing as? [[String: Any]])?.first?["id"]) as? String)
+        let healedTarget = scratch.path("healed")
+        let second = try lifeboat.run(["restore", firstID, "--target", healedTarget])
+        #expect(second.status == 0, "\(second.output)")
+        for name in names {
+            #expect(FileManager.default.contentsEqual(atPath: healedTarget + source + "/" + name, andPath: source + "/" + name),
+                    "\(name) not restored identical from the healed first snapshot")
+        }
     }
 
     /// Case 022 (local repository part): SIGKILL mid-backup leaves a repository that `check`

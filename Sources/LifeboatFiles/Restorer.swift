@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Glibc
 import LifeboatRepository
 import LifeboatSystem
@@ -86,6 +87,8 @@ final class RestoreRun: Sendable, RunLogging {
     let throttle = ProgressThrottle()
     let bytesTotal = Mutex<UInt64>(0)
     let isRoot = geteuid() == 0
+    /// Wall-clock time at the start of the run, in seconds (see `removeStaleTemporaries`).
+    let startedAt = Date().timeIntervalSince1970
 
     init(store: any BlobStore, options: RestoreOptions) throws {
         self.store = store
@@ -328,6 +331,7 @@ final class RestoreRun: Sendable, RunLogging {
                 if let flags = try? fd.inodeFlags(), !flags.isDisjoint(with: .locking) {
                     try fd.setInodeFlags(flags.subtracting(.locking))
                 }
+                removeStaleTemporaries(in: fd)
                 return fd
             } catch let error as SystemError where error.errno == .ENOENT {
                 do {
@@ -339,6 +343,20 @@ final class RestoreRun: Sendable, RunLogging {
             }
         }
         throw SystemError("create directory", path: path, errno: .EEXIST)
+    }
+
+    /// Removes the temporary files a killed restore left in a directory this one reuses, so
+    /// that a rerun leaves exactly the snapshot's entries. Only names of the temporary form
+    /// changed before this run started are touched: this run's own are newer.
+    func removeStaleTemporaries(in dir: FileDescriptor) {
+        guard let entries = try? dir.listDirectory() else { return }
+        for entry in entries where isTemporaryName(entry.name) {
+            // File times lag the clock by at most a tick (a few ms): 0.1 s keeps this run's own.
+            guard let status = try? dir.statusAt(entry.name), status.type == .regular,
+                Double(status.ctime.seconds) + Double(status.ctime.nanoseconds) / 1e9 < startedAt - 0.1
+            else { continue }
+            try? dir.unlink(entry.name)
+        }
     }
 
     /// Applies a directory's metadata once its children are done, then walks up.

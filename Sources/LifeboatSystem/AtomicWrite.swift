@@ -17,6 +17,14 @@ public func temporaryName() -> [UInt8] {
     return name
 }
 
+/// True for names `temporaryName()` makes: `.lb-` and 12 lowercase hex digits, then `.tmp`.
+public func isTemporaryName(_ name: [UInt8]) -> Bool {
+    let prefix = Array(".lb-".utf8), suffix = Array(".tmp".utf8)
+    guard name.count == prefix.count + 12 + suffix.count, name.starts(with: prefix), name.suffix(4).elementsEqual(suffix)
+    else { return false }
+    return name[prefix.count..<(prefix.count + 12)].allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+}
+
 extension FileDescriptor {
     /// Creates a new file with a fresh temporary name in this directory (O_EXCL, O_NOFOLLOW).
     public func createTemporaryFile(mode: UInt32 = 0o600, flags: OpenFlags = .writeOnly)

@@ -279,6 +279,24 @@ import Testing
         }
     }
 
+    @Test func rerunRemovesTemporariesOfAKilledRestore() throws {
+        try Scratch.with { s in
+            #expect(s.run("""
+                mkdir -p "$SRC/t/sub" && printf 'a\\n' > "$SRC/t/sub/a"
+                mkdir -p "$DST$SRC/t/sub"
+                head -c 100000 /dev/urandom > "$DST$SRC/t/sub/.lb-0123456789ab.tmp"
+                printf 'mine\\n' > "$DST$SRC/t/sub/.lb-notours.tmp"
+                sleep 0.3
+                """) == 0)
+            let store = MemoryStore()
+            let summary = try backup(store, [s.src + "/t"])
+            let result = try restore(store, summary.root, to: s.dst)
+            #expect(result.issues.isEmpty)
+            // The leftover of the temporary form goes; a user's file that only looks alike stays.
+            #expect(output("ls -A '\(s.dst)\(s.src)/t/sub'") == ".lb-notours.tmp\na\n")
+        }
+    }
+
     @Test func plantedSymlinksInTarget() throws {  // case 027
         try Scratch.with { s in
             let victim = s.base + "/victim"

@@ -6,7 +6,9 @@ import LifeboatSystem
 extension Commands {
     /// `lifeboat backup PATH...`: the main job.
     static func backup(_ context: Context) throws -> ExitCode {
-        let rawPaths = context.arguments.rawPositionals.map(Paths.resolvingParents)
+        var seen = Set<[UInt8]>()
+        // A path given twice is backed up (and recorded) once.
+        let rawPaths = context.arguments.rawPositionals.map(Paths.resolvingParents).filter { seen.insert($0).inserted }
         guard !rawPaths.isEmpty else { throw UsageError("usage: lifeboat backup PATH... (what to back up)") }
         // The snapshot records paths as text (escaped where not UTF-8); the walk uses the bytes.
         let paths = rawPaths.map { escapedForDisplay($0) }
@@ -49,8 +51,14 @@ extension Commands {
             progress.update(Output.backupProgress(p, started: started))
         }
 
-        let summary = try Archiver(store: repository).backup(options)
-        try repository.flush()
+        let summary: BackupSummary
+        do {
+            summary = try Archiver(store: repository).backup(options)
+            try repository.flush()
+        } catch {
+            repository.discardOpenPacks()
+            throw error
+        }
         progress.finish()
 
         var totals = Snapshot.Totals()
@@ -76,13 +84,13 @@ extension Commands {
             if !context.quiet {
                 Terminal.print(Output.backupSummary(summary, snapshot: id, parent: parent?.id, seconds: elapsed,
                     bytesAdded: totals.bytesAdded))
-            }
-            if !errors.isEmpty {
-                Terminal.print("\(errors.count) entries could not be read (listed above); the snapshot holds everything else")
-            }
-            let warnings = summary.issues.count - errors.count
-            if warnings > 0 {
-                Terminal.print("\(warnings) entries changed or vanished while read (listed above); the snapshot holds what was read")
+                if !errors.isEmpty {
+                    Terminal.print("\(Human.count(errors.count, "entry", "entries")) could not be read (listed above); the snapshot holds everything else")
+                }
+                let warnings = summary.issues.count - errors.count
+                if warnings > 0 {
+                    Terminal.print("\(Human.count(warnings, "entry", "entries")) changed or vanished while read (listed above); the snapshot holds what was read")
+                }
             }
         }
         // Exit 3: the snapshot exists but is not a clean copy of everything (each entry named).

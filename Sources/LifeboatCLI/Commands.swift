@@ -199,12 +199,17 @@ enum Commands {
         } else {
             for warning in report.warnings { Terminal.error("warning: \(warning)") }
             for error in report.errors { Terminal.error("error: \(error)") }
-            let what = "\(report.snapshots) snapshots, \(report.trees) trees, \(report.packs) packs, \(report.blobs) blobs"
+            let what = [
+                Human.count(report.snapshots, "snapshot"), Human.count(report.trees, "tree"),
+                Human.count(report.packs, "pack"), Human.count(report.blobs, "blob"),
+            ].joined(separator: ", ")
             if report.isClean {
-                Terminal.print("no errors found (\(what)\(report.bytesRead > 0 ? ", \(Human.bytes(report.bytesRead)) read" : ""))")
+                if !context.quiet {
+                    Terminal.print("no errors found (\(what)\(report.bytesRead > 0 ? ", \(Human.bytes(report.bytesRead)) read" : ""))")
+                }
             } else {
                 Terminal.print(
-                    "\(report.errors.count) errors found (\(what)); restore what is intact, run `lifeboat repair` to take "
+                    "\(Human.count(report.errors.count, "error")) found (\(what)); restore what is intact, run `lifeboat repair` to take "
                         + "the damaged packs out, then `lifeboat backup --force PATH...` to store the lost data again")
             }
         }
@@ -233,8 +238,8 @@ enum Commands {
         } else {
             for pack in report.packsRemoved { Terminal.error("removed damaged pack \(pack)") }
             Terminal.print(
-                "repaired: \(report.packsRemoved.count) packs removed, \(report.blobsSalvaged) intact blobs stored again, "
-                    + "\(report.blobsLost) blobs lost"
+                "repaired: \(Human.count(report.packsRemoved.count, "pack")) removed, "
+                    + "\(Human.count(report.blobsSalvaged, "intact blob")) stored again, \(Human.count(report.blobsLost, "blob")) lost"
                     + (report.blobsLost > 0
                         ? "; run `lifeboat backup --force PATH...` to store them again, then `lifeboat check`" : ""))
         }

@@ -53,6 +53,11 @@ enum Terminal {
 
 /// Formats byte counts and durations for people.
 enum Human {
+    /// "1 entry", "2 entries": `count` with the singular or plural noun.
+    static func count(_ count: some BinaryInteger, _ singular: String, _ plural: String? = nil) -> String {
+        "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
+    }
+
     static func bytes(_ value: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var amount = Double(value)

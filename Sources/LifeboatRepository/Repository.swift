@@ -361,6 +361,16 @@ public final class Repository: BlobStore, Sendable {
         try waitForUploads()
     }
 
+    /// Deletes the spool files of the packs not yet finished, for a backup that failed (after a
+    /// full disk, they would otherwise keep it full until the next run sweeps them).
+    public func discardOpenPacks() {
+        let open = writer.withLock { state -> [SpooledPack] in
+            defer { state.packs = [:] }
+            return Array(state.packs.values)
+        }
+        for pack in open { pack.discard() }
+    }
+
     /// Waits until every pack that filled up so far is uploaded and indexed, leaving the open
     /// packs open. Throws the first upload failure.
     public func waitForUploads() throws {

@@ -36,6 +36,26 @@ import Testing
         }
     }
 
+    /// A repository whose file system fills up: the backup fails with one clear error, the
+    /// unfinished packs' spool files are gone (the disk is not left full), and check passes.
+    @Test func fullRepositoryDiskFailsCleanly() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        let source = scratch.path("src")
+        try Lifeboat.sh(
+            "mkdir -p '\(source)' '\(lifeboat.repository)' && head -c 48M /dev/urandom > '\(source)/big' "
+                + "&& mount -t tmpfs -o size=24m lifeboat-test '\(lifeboat.repository)'")
+        defer { _ = try? Lifeboat.exec(["/bin/sh", "-c", "umount '\(lifeboat.repository)'"]) }
+        try lifeboat.initialize()
+        let backup = try lifeboat.run(["backup", source])
+        #expect(backup.status == 1, "\(backup.output)")
+        #expect(backup.stderr.contains("ENOSPC") || backup.stderr.contains("No space left"), "\(backup.stderr)")
+        let spool = try Lifeboat.sh("find '\(lifeboat.repository)' -name '.spool-*' | wc -l")
+        #expect(spool.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "spool files left behind")
+        let check = try lifeboat.run(["check"])
+        #expect(check.status == 0, "\(check.output)")
+    }
+
     @Test func unknownFormatVersionAndTruncatedKey() throws {
         let scratch = Scratch()
         let lifeboat = Lifeboat(scratch: scratch)

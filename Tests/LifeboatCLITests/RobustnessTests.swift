@@ -85,7 +85,7 @@ import Testing
         // Repair takes the damaged pack out, keeping its intact blobs; a forced backup then
         // stores the lost data again, which heals the first snapshot too (same blob IDs).
         let repair = try lifeboat.run(["repair"])
-        #expect(repair.status == 0 && repair.output.contains("1 packs removed"), "\(repair.output)")
+        #expect(repair.status == 0 && repair.output.contains("1 pack removed"), "\(repair.output)")
         #expect(!FileManager.default.fileExists(atPath: victim))
         let again = try lifeboat.run(["backup", "--force", source])
         #expect(again.status == 0, "\(again.output)")

@@ -203,7 +203,14 @@ extension BackupRun {
         node.extents = dense ? nil : ranges.map { Extent(offset: $0.offset, length: $0.length) }
 
         let after = try fd.status()
-        if shrank || after.size != status.size || after.mtime != status.mtime || after.ctime != status.ctime {
+        // Changed between the directory listing and the open counts too: the walk saw another
+        // version than the one stored (and the window makes a live file's change visible).
+        let listed = job.listed
+        let changedSinceListing = listed.inode == status.inode && listed.device == status.device
+            && (listed.size != status.size || listed.mtime != status.mtime || listed.ctime != status.ctime)
+        if shrank || changedSinceListing || after.size != status.size || after.mtime != status.mtime
+            || after.ctime != status.ctime
+        {
             warn(path, shrank
                  ? "changed during backup (shrank); stored the first \(storedSize) bytes as read"
                  : "changed during backup; stored \(storedSize) bytes as read")

@@ -208,9 +208,12 @@ enum Commands {
                     Terminal.print("no errors found (\(what)\(report.bytesRead > 0 ? ", \(Human.bytes(report.bytesRead)) read" : ""))")
                 }
             } else {
+                let next = report.damagedPacks.isEmpty && report.warnings.isEmpty
+                    ? "run `lifeboat backup --force PATH...` to store the missing data again"
+                    : "run `lifeboat repair` to take the damaged packs out (and index unindexed ones), then "
+                        + "`lifeboat backup --force PATH...` to store the lost data again"
                 Terminal.print(
-                    "\(Human.count(report.errors.count, "error")) found (\(what)); restore what is intact, run `lifeboat repair` to take "
-                        + "the damaged packs out, then `lifeboat backup --force PATH...` to store the lost data again")
+                    "\(Human.count(report.errors.count, "error")) found (\(what)); restore what is intact; \(next)")
             }
         }
         return report.isClean ? .success : .failure
@@ -232,14 +235,17 @@ enum Commands {
             Output.json([
                 "packs_removed": report.packsRemoved, "blobs_salvaged": report.blobsSalvaged,
                 "blobs_lost": report.blobsLost, "index_files_rewritten": report.indexFilesRewritten,
+                "index_files_removed": report.indexFilesRemoved, "packs_reindexed": report.packsReindexed,
             ] as [String: Any])
-        } else if report.packsRemoved.isEmpty {
-            if !context.quiet { Terminal.print("nothing to repair: every pack reads back intact") }
+        } else if !report.changedAnything {
+            if !context.quiet { Terminal.print("nothing to repair: every index file and pack reads back intact") }
         } else {
             for pack in report.packsRemoved { Terminal.error("removed damaged pack \(pack)") }
+            for file in report.indexFilesRemoved { Terminal.error("removed unreadable index file \(file)") }
             Terminal.print(
                 "repaired: \(Human.count(report.packsRemoved.count, "pack")) removed, "
-                    + "\(Human.count(report.blobsSalvaged, "intact blob")) stored again, \(Human.count(report.blobsLost, "blob")) lost"
+                    + "\(Human.count(report.blobsSalvaged, "intact blob")) stored again, "
+                    + "\(Human.count(report.packsReindexed, "pack")) indexed again, \(Human.count(report.blobsLost, "blob")) lost"
                     + (report.blobsLost > 0
                         ? "; run `lifeboat backup --force PATH...` to store them again, then `lifeboat check`" : ""))
         }

@@ -11,6 +11,14 @@ public struct RepairReport: Sendable {
     /// stores the same data again.
     public var blobsLost = 0
     public var indexFilesRewritten = 0
+    /// Index files that could not be read, removed.
+    public var indexFilesRemoved: [String] = []
+    /// Intact packs that no index listed (after a damaged or lost index file), indexed again.
+    public var packsReindexed = 0
+
+    public var changedAnything: Bool {
+        !packsRemoved.isEmpty || !indexFilesRemoved.isEmpty || packsReindexed > 0 || indexFilesRewritten > 0
+    }
 }
 
 extension Repository {
@@ -28,12 +36,18 @@ extension Repository {
         var indexFiles: [(name: ObjectName, file: IndexFile)] = []
         for entry in try backend.list(.index) {
             let name = ObjectName(.index, entry.name)
-            let file = try loadJSON(IndexFile.self, name, associatedData: IndexFile.associatedData)
+            guard let (file, recorded) = try readIndexFile(name) else {
+                // Unreadable: it goes, and the packs it listed are indexed again at the end.
+                try backend.remove(name)
+                report.indexFilesRemoved.append(entry.name)
+                continue
+            }
             indexFiles.append((name, file))
-            for location in try file.locations(context: name.path) where damaged.contains(location.pack) {
+            for location in recorded where damaged.contains(location.pack) {
                 locations[location.pack, default: []].append(location)
             }
         }
+        if !report.indexFilesRemoved.isEmpty { try synchronizeIndex() }
         let indexed = try index.knownPacks()
         let present = Set(try backend.list(.data).compactMap { ObjectID(hex: $0.name) })
         // One pack at a time, so at most one pack's blobs are held in memory.
@@ -81,6 +95,8 @@ extension Repository {
             if present.contains(pack) { try backend.remove(ObjectName(.data, pack.hex)) }
             report.packsRemoved.append(pack.hex)
         }
+        // Intact packs that no index lists (their index file was damaged or lost).
+        report.packsReindexed = try adoptUnindexedPacks()
         return report
     }
 

@@ -226,9 +226,24 @@ public final class Repository: BlobStore, Sendable {
         }
         for id in remote.subtracting(cached).sorted() {
             let name = ObjectName(.index, id)
-            let file = try loadJSON(IndexFile.self, name, associatedData: IndexFile.associatedData)
+            // One damaged index file must not make the whole repository unusable: its packs are
+            // then simply unindexed (their blobs are stored again, or repair re-indexes them).
+            guard let (file, locations) = try readIndexFile(name) else { continue }
             let packs = file.packs.compactMap { pack in ObjectID(hex: pack.id).map { (id: $0, size: pack.size) } }
-            try index.insert(try file.locations(context: name.path), packs: packs, indexFile: id)
+            try index.insert(locations, packs: packs, indexFile: id)
+        }
+    }
+
+    /// An index file and the locations it records, or nil if it is damaged (fails
+    /// authentication or decoding); other errors (I/O) are thrown.
+    func readIndexFile(_ name: ObjectName) throws -> (file: IndexFile, locations: [BlobLocation])? {
+        do {
+            let file = try loadJSON(IndexFile.self, name, associatedData: IndexFile.associatedData)
+            return (file, try file.locations(context: name.path))
+        } catch let error as RepositoryError where error.code == .damaged {
+            return nil
+        } catch is FormatError {
+            return nil
         }
     }
 
@@ -343,7 +358,13 @@ public final class Repository: BlobStore, Sendable {
     private func upload(_ pack: SpooledPack) throws {
         let (id, size) = try pack.finish(key: keys.encryption)
         try backend.store(ObjectName(.data, id.hex), spooledFile: pack.path)
-        try recordPack(id, size: size, entries: pack.entries)
+        do {
+            try recordPack(id, size: size, entries: pack.entries)
+        } catch {
+            // The backup is failing (a full disk, most likely): don't leave the space taken.
+            try? backend.remove(ObjectName(.data, id.hex))
+            throw error
+        }
         writer.withLock { state in
             for entry in pack.entries { state.pending.remove(BlobKey(type: entry.type, id: entry.id)) }
         }
@@ -364,6 +385,8 @@ public final class Repository: BlobStore, Sendable {
     /// Deletes the spool files of the packs not yet finished, for a backup that failed (after a
     /// full disk, they would otherwise keep it full until the next run sweeps them).
     public func discardOpenPacks() {
+        // Packs already handed to the uploader are discarded by it once the upload fails.
+        try? waitForUploads()
         let open = writer.withLock { state -> [SpooledPack] in
             defer { state.packs = [:] }
             return Array(state.packs.values)

@@ -102,6 +102,37 @@ import Testing
         }
     }
 
+    /// A damaged or lost index file does not lock the repository: check names it, and repair
+    /// removes it and indexes its (intact) pack again from the pack's own header.
+    @Test(arguments: ["flip", "truncate", "delete"])
+    func damagedIndexFileIsRepairedFromThePacks(damage: String) throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        let source = scratch.path("src")
+        try Lifeboat.sh("mkdir -p '\(source)' && for i in 1 2 3; do head -c 6M /dev/urandom > '\(source)/f'$i; done")
+        try lifeboat.initialize()
+        #expect(try lifeboat.run(["backup", source]).status == 0)
+        let victim = try #require(
+            try Lifeboat.sh("find '\(lifeboat.repository)/index' -type f ! -name '.*' | sort | head -1")
+                .split(separator: "\n").first.map(String.init))
+        switch damage {
+        case "flip": try Lifeboat.sh("chmod u+w '\(victim)'; printf '\\252' | dd of='\(victim)' bs=1 seek=40 conv=notrunc status=none")
+        case "truncate": try Lifeboat.sh("chmod u+w '\(victim)'; truncate -s 10 '\(victim)'")
+        default: try Lifeboat.sh("rm -f '\(victim)'")
+        }
+        let check = try lifeboat.run(["check"])
+        #expect(check.status != 0 && check.output.contains("lifeboat repair"), "\(check.output)")
+        let repair = try lifeboat.run(["repair"])
+        #expect(repair.status == 0 && repair.output.contains("1 pack indexed again"), "\(repair.output)")
+        let healed = try lifeboat.run(["check", "--read-data"])
+        #expect(healed.status == 0, "after repair: \(healed.output)")
+        let target = scratch.path("restore")
+        #expect(try lifeboat.run(["restore", "latest", "--target", target]).status == 0)
+        for i in 1...3 {
+            #expect(FileManager.default.contentsEqual(atPath: target + source + "/f\(i)", andPath: source + "/f\(i)"))
+        }
+    }
+
     /// Case 022 (local repository part): SIGKILL mid-backup leaves a repository that `check`
     /// passes; the rerun reuses the packs already written and takes over the stale lock.
     @Test func killedBackupResumesWithoutStoringAgain() throws {

@@ -135,7 +135,7 @@ final class SpooledPack: @unchecked Sendable {
     var isEmpty: Bool { entries.isEmpty }
 
     func append(type: BlobType, id: BlobID, sealed: [UInt8], rawLength: Int, compressed: Bool) throws {
-        try sealed.withUnsafeBytes { try file.writeAll($0, at: UInt64(size)) }
+        try namingSpool { try sealed.withUnsafeBytes { try file.writeAll($0, at: UInt64(size)) } }
         entries.append(
             PackFormat.Entry(
                 type: type, id: id, offset: UInt64(size), length: UInt32(sealed.count),
@@ -151,9 +151,11 @@ final class SpooledPack: @unchecked Sendable {
         var tail = BinaryWriter()
         tail.append(raw: header)
         tail.append(littleEndian: UInt32(header.count))
-        try tail.bytes.withUnsafeBytes { try file.writeAll($0, at: UInt64(size)) }
+        try namingSpool {
+            try tail.bytes.withUnsafeBytes { try file.writeAll($0, at: UInt64(size)) }
+            try file.sync()
+        }
         size += tail.bytes.count
-        try file.sync()
         let hasher = SHA256Hasher()
         let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { piece.deallocate() }
@@ -170,4 +172,14 @@ final class SpooledPack: @unchecked Sendable {
     }
 
     func discard() { _ = Glibc.unlink(path) }
+
+    /// Errors of calls on the spool file name it, so a full disk says which file system.
+    private func namingSpool(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch var error as SystemError where error.path.isEmpty {
+            error.path = Array(path.utf8)
+            throw error
+        }
+    }
 }

@@ -50,6 +50,8 @@ import Testing
         let backup = try lifeboat.run(["backup", source])
         #expect(backup.status == 1, "\(backup.output)")
         #expect(backup.stderr.contains("ENOSPC") || backup.stderr.contains("No space left"), "\(backup.stderr)")
+        // The message says where space is missing.
+        #expect(backup.stderr.contains(lifeboat.repository), "\(backup.stderr)")
         let spool = try Lifeboat.sh("find '\(lifeboat.repository)' -name '.spool-*' | wc -l")
         #expect(spool.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "spool files left behind")
         let check = try lifeboat.run(["check"])

@@ -22,16 +22,19 @@ public struct RepairReport: Sendable {
 }
 
 extension Repository {
-    /// Takes `damaged` packs (as `check(readData: true)` names them, missing ones included) out
-    /// of the repository, so that new backups store their data again instead of pointing at it.
+    /// Takes `damagedIndexed` packs (as `check(readData: true)` names them, missing ones
+    /// included) out of the repository, so that new backups store their data again instead of
+    /// pointing at it; also removes unreadable index files, indexes again the intact packs that
+    /// no index lists, and treats the unlisted packs that are not intact as damaged.
     ///
     /// Every blob of a damaged pack that still decrypts and matches its ID is first stored again
     /// in a new pack; then the index files are rewritten without the pack and the pack file is
     /// deleted. Call under an exclusive lock. A crash part-way leaves a repository that a rerun
     /// repairs: a damaged pack that is no longer indexed is never adopted again (its hash does
     /// not match) but is still salvaged from here, using its own header.
-    public func repairPacks(_ damaged: Set<ObjectID>) throws -> RepairReport {
+    public func repairPacks(_ damagedIndexed: Set<ObjectID>) throws -> RepairReport {
         var report = RepairReport()
+        var damaged = damagedIndexed
         var locations: [ObjectID: [BlobLocation]] = [:]
         var indexFiles: [(name: ObjectName, file: IndexFile)] = []
         for entry in try backend.list(.index) {
@@ -48,8 +51,12 @@ extension Repository {
             }
         }
         if !report.indexFilesRemoved.isEmpty { try synchronizeIndex() }
+        // Intact packs that no index lists (their index file was damaged or lost) are indexed
+        // again; those still unindexed then fail their hash, so they are damaged as well.
+        report.packsReindexed = try adoptUnindexedPacks()
         let indexed = try index.knownPacks()
         let present = Set(try backend.list(.data).compactMap { ObjectID(hex: $0.name) })
+        damaged.formUnion(present.subtracting(indexed))
         // One pack at a time, so at most one pack's blobs are held in memory.
         for pack in damaged.sorted() {
             // Left unindexed by an interrupted repair: only its own header says what it holds.
@@ -95,8 +102,6 @@ extension Repository {
             if present.contains(pack) { try backend.remove(ObjectName(.data, pack.hex)) }
             report.packsRemoved.append(pack.hex)
         }
-        // Intact packs that no index lists (their index file was damaged or lost).
-        report.packsReindexed = try adoptUnindexedPacks()
         return report
     }
 

@@ -133,6 +133,35 @@ import Testing
         }
     }
 
+    /// Damaged index files and damaged packs together: a pack only the lost index listed is
+    /// unlisted and fails its hash, so repair treats it as damaged too (salvage, then remove).
+    @Test func damagedPacksBehindADamagedIndexFileAreRepairedToo() throws {
+        let scratch = Scratch()
+        let lifeboat = Lifeboat(scratch: scratch)
+        let source = scratch.path("src")
+        try Lifeboat.sh("mkdir -p '\(source)' && for i in 1 2 3; do head -c 6M /dev/urandom > '\(source)/f'$i; done")
+        try lifeboat.initialize()
+        #expect(try lifeboat.run(["backup", source]).status == 0)
+        try Lifeboat.sh(
+            """
+            cd '\(lifeboat.repository)' && chmod -R u+w index data
+            for f in $(find index -type f ! -name '.*'); do truncate -s 10 "$f"; done
+            for f in $(find data -type f ! -name '.*' -size +1M); do
+              printf '\\252' | dd of="$f" bs=1 seek=1000000 conv=notrunc status=none
+            done
+            """)
+        let repair = try lifeboat.run(["repair"])
+        #expect(repair.status == 0 && repair.output.contains("removed damaged pack"), "\(repair.output)")
+        #expect(try lifeboat.run(["backup", "--force", source]).status == 0)
+        let healed = try lifeboat.run(["check", "--read-data"])
+        #expect(healed.status == 0, "after repair and backup --force: \(healed.output)")
+        let target = scratch.path("restore")
+        #expect(try lifeboat.run(["restore", "latest", "--target", target]).status == 0)
+        for i in 1...3 {
+            #expect(FileManager.default.contentsEqual(atPath: target + source + "/f\(i)", andPath: source + "/f\(i)"))
+        }
+    }
+
     /// Case 022 (local repository part): SIGKILL mid-backup leaves a repository that `check`
     /// passes; the rerun reuses the packs already written and takes over the stale lock.
     @Test func killedBackupResumesWithoutStoringAgain() throws {

@@ -102,16 +102,30 @@ import Testing
         }
     }
 
-    /// A damaged or lost index file does not lock the repository: check names it, and repair
-    /// removes it and indexes its (intact) pack again from the pack's own header.
-    @Test(arguments: ["flip", "truncate", "delete"])
-    func damagedIndexFileIsRepairedFromThePacks(damage: String) throws {
+    /// A repository with one snapshot of three 6 MiB random files (several packs).
+    static func backedUpThreeFiles() throws -> (Lifeboat, source: String) {
         let scratch = Scratch()
         let lifeboat = Lifeboat(scratch: scratch)
         let source = scratch.path("src")
         try Lifeboat.sh("mkdir -p '\(source)' && for i in 1 2 3; do head -c 6M /dev/urandom > '\(source)/f'$i; done")
         try lifeboat.initialize()
         #expect(try lifeboat.run(["backup", source]).status == 0)
+        return (lifeboat, source)
+    }
+
+    static func expectLatestRestoresThreeFiles(_ lifeboat: Lifeboat, _ source: String) throws {
+        let target = lifeboat.scratch.path("restore")
+        #expect(try lifeboat.run(["restore", "latest", "--target", target]).status == 0)
+        for i in 1...3 {
+            #expect(FileManager.default.contentsEqual(atPath: target + source + "/f\(i)", andPath: source + "/f\(i)"))
+        }
+    }
+
+    /// A damaged or lost index file does not lock the repository: check names it, and repair
+    /// removes it and indexes its (intact) pack again from the pack's own header.
+    @Test(arguments: ["flip", "truncate", "delete"])
+    func damagedIndexFileIsRepairedFromThePacks(damage: String) throws {
+        let (lifeboat, source) = try Self.backedUpThreeFiles()
         let victim = try #require(
             try Lifeboat.sh("find '\(lifeboat.repository)/index' -type f ! -name '.*' | sort | head -1")
                 .split(separator: "\n").first.map(String.init))
@@ -126,22 +140,13 @@ import Testing
         #expect(repair.status == 0 && repair.output.contains("1 pack indexed again"), "\(repair.output)")
         let healed = try lifeboat.run(["check", "--read-data"])
         #expect(healed.status == 0, "after repair: \(healed.output)")
-        let target = scratch.path("restore")
-        #expect(try lifeboat.run(["restore", "latest", "--target", target]).status == 0)
-        for i in 1...3 {
-            #expect(FileManager.default.contentsEqual(atPath: target + source + "/f\(i)", andPath: source + "/f\(i)"))
-        }
+        try Self.expectLatestRestoresThreeFiles(lifeboat, source)
     }
 
     /// Damaged index files and damaged packs together: a pack only the lost index listed is
     /// unlisted and fails its hash, so repair treats it as damaged too (salvage, then remove).
     @Test func damagedPacksBehindADamagedIndexFileAreRepairedToo() throws {
-        let scratch = Scratch()
-        let lifeboat = Lifeboat(scratch: scratch)
-        let source = scratch.path("src")
-        try Lifeboat.sh("mkdir -p '\(source)' && for i in 1 2 3; do head -c 6M /dev/urandom > '\(source)/f'$i; done")
-        try lifeboat.initialize()
-        #expect(try lifeboat.run(["backup", source]).status == 0)
+        let (lifeboat, source) = try Self.backedUpThreeFiles()
         try Lifeboat.sh(
             """
             cd '\(lifeboat.repository)' && chmod -R u+w index data
@@ -155,11 +160,7 @@ import Testing
         #expect(try lifeboat.run(["backup", "--force", source]).status == 0)
         let healed = try lifeboat.run(["check", "--read-data"])
         #expect(healed.status == 0, "after repair and backup --force: \(healed.output)")
-        let target = scratch.path("restore")
-        #expect(try lifeboat.run(["restore", "latest", "--target", target]).status == 0)
-        for i in 1...3 {
-            #expect(FileManager.default.contentsEqual(atPath: target + source + "/f\(i)", andPath: source + "/f\(i)"))
-        }
+        try Self.expectLatestRestoresThreeFiles(lifeboat, source)
     }
 
     /// Case 022 (local repository part): SIGKILL mid-backup leaves a repository that `check`

@@ -19,6 +19,15 @@ public struct BlobLocation: Hashable, Sendable {
     public var compressed: Bool
 }
 
+extension BlobLocation {
+    /// Where a pack header's entry puts its blob.
+    init(_ entry: PackFormat.Entry, in pack: ObjectID) {
+        self.init(
+            type: entry.type, id: entry.id, pack: pack, offset: entry.offset, length: entry.length,
+            rawLength: entry.rawLength, compressed: entry.compressed)
+    }
+}
+
 /// Pack format v1:
 ///
 /// ```

@@ -109,10 +109,7 @@ extension Repository {
     private func headerLocations(_ pack: ObjectID) throws -> [BlobLocation] {
         let name = ObjectName(.data, pack.hex)
         let bytes = try backend.load(name)
-        return try PackFormat.parseTrailer(bytes, packSize: bytes.count, key: keys.encryption, context: name.path).map {
-            BlobLocation(
-                type: $0.type, id: $0.id, pack: pack, offset: $0.offset, length: $0.length,
-                rawLength: $0.rawLength, compressed: $0.compressed)
-        }
+        return try PackFormat.parseTrailer(bytes, packSize: bytes.count, key: keys.encryption, context: name.path)
+            .map { BlobLocation($0, in: pack) }
     }
 }

@@ -277,14 +277,21 @@ public final class Repository: BlobStore, Sendable {
         }
     }
 
-    private func recordPack(_ pack: ObjectID, size: Int, entries: [PackFormat.Entry]) throws {
-        let indexID = try saveJSON(
-            IndexFile(pack: pack, size: size, entries: entries), kind: .index, associatedData: IndexFile.associatedData)
-        let locations = entries.map {
-            BlobLocation(
-                type: $0.type, id: $0.id, pack: pack, offset: $0.offset, length: $0.length,
-                rawLength: $0.rawLength, compressed: $0.compressed)
+    /// Writes the pack's index file, then adds it to the cache. `removeOnFailure`: if the index
+    /// file cannot be written (a full disk), the pack is removed again rather than left taking
+    /// space unindexed; once the index file exists, the pack is never removed.
+    private func recordPack(
+        _ pack: ObjectID, size: Int, entries: [PackFormat.Entry], removeOnFailure: Bool = false
+    ) throws {
+        let indexID: ObjectID
+        do {
+            indexID = try saveJSON(
+                IndexFile(pack: pack, size: size, entries: entries), kind: .index, associatedData: IndexFile.associatedData)
+        } catch {
+            if removeOnFailure { try? backend.remove(ObjectName(.data, pack.hex)) }
+            throw error
         }
+        let locations = entries.map { BlobLocation($0, in: pack) }
         try index.insert(locations, packs: [(pack, UInt64(size))], indexFile: indexID.hex)
     }
 
@@ -358,13 +365,7 @@ public final class Repository: BlobStore, Sendable {
     private func upload(_ pack: SpooledPack) throws {
         let (id, size) = try pack.finish(key: keys.encryption)
         try backend.store(ObjectName(.data, id.hex), spooledFile: pack.path)
-        do {
-            try recordPack(id, size: size, entries: pack.entries)
-        } catch {
-            // The backup is failing (a full disk, most likely): don't leave the space taken.
-            try? backend.remove(ObjectName(.data, id.hex))
-            throw error
-        }
+        try recordPack(id, size: size, entries: pack.entries, removeOnFailure: true)
         writer.withLock { state in
             for entry in pack.entries { state.pending.remove(BlobKey(type: entry.type, id: entry.id)) }
         }

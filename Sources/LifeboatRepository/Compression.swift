@@ -46,14 +46,7 @@ public enum Zstd {
     public static var levels: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 
     /// Compresses `input` into one zstd frame that records its content size.
-    ///
-    /// - Parameters:
-    ///   - hashLog: overrides the level's ZSTD_c_hashLog (log2 of the entries of its main match
-    ///     table); nil keeps zstd's choice for the level and input size.
-    ///   - chainLog: overrides ZSTD_c_chainLog (log2 of the entries of the second table).
-    public static func compress(
-        _ input: UnsafeRawBufferPointer, level: Int32 = 3, hashLog: Int32? = nil, chainLog: Int32? = nil
-    ) throws -> [UInt8] {
+    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = 3) throws -> [UInt8] {
         guard levels.contains(level) else {
             throw CompressionError(code: .invalidParameter, message: "level \(level) outside \(levels)")
         }
@@ -62,15 +55,8 @@ public enum Zstd {
             throw CompressionError(code: .invalidParameter, message: "input of \(input.count) bytes is too large for zstd")
         }
         let context = try compressionContexts.acquire()
-        // Pooled contexts keep parameters between calls: start each call from the defaults.
-        ZSTD_CCtx_reset(context.pointer, ZSTD_reset_session_and_parameters)
+        // Only the level is set, so zstd picks its tables for the level and the input's size.
         try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_compressionLevel, level), "compression level \(level)")
-        if let hashLog {
-            try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_hashLog, hashLog), "hashLog \(hashLog)")
-        }
-        if let chainLog {
-            try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_chainLog, chainLog), "chainLog \(chainLog)")
-        }
         var failure: CompressionError?
         let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
             let written = ZSTD_compress2(context.pointer, buffer.baseAddress, bound, input.baseAddress, input.count)
@@ -149,10 +135,8 @@ public enum Zstd {
     }
 
     /// Compresses `input`; see the pointer variant.
-    public static func compress(
-        _ input: [UInt8], level: Int32 = 3, hashLog: Int32? = nil, chainLog: Int32? = nil
-    ) throws -> [UInt8] {
-        try input.withUnsafeBytes { try compress($0, level: level, hashLog: hashLog, chainLog: chainLog) }
+    public static func compress(_ input: [UInt8], level: Int32 = 3) throws -> [UInt8] {
+        try input.withUnsafeBytes { try compress($0, level: level) }
     }
 
     private static func check(_ result: Int, _ what: String) throws {

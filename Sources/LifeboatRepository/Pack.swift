@@ -131,6 +131,10 @@ final class SpooledPack: @unchecked Sendable {
     private let file: FileDescriptor
     private(set) var size = 0
     private(set) var entries: [PackFormat.Entry] = []
+    /// How far writeback was last started: the disk writes the pack while it fills, so the
+    /// fsync in `finish` (on the path of a backup's end) finds little left to do.
+    private var writebackStartedAt = 0
+    private static let writebackStep = 2 << 20
 
     /// Spool files are named `.spool-<pid>-<random>`: listings skip dot files, and a spool file
     /// whose process is gone can be swept.
@@ -150,6 +154,11 @@ final class SpooledPack: @unchecked Sendable {
                 type: type, id: id, offset: UInt64(size), length: UInt32(sealed.count),
                 rawLength: UInt32(rawLength), compressed: compressed))
         size += sealed.count
+        if size - writebackStartedAt >= Self.writebackStep {
+            // Only a hint to the kernel; `finish` syncs in any case.
+            try? file.startWriteback()
+            writebackStartedAt = size
+        }
     }
 
     /// Appends the sealed header and its length, makes the file durable, and returns the pack's

@@ -34,21 +34,6 @@ import LifeboatRepository
         }
     }
 
-    @Test func tableSizeOverridesRoundTripAndAreValidated() throws {
-        let input = Self.compressible
-        let tuned = try Zstd.compress(input, level: 3, hashLog: 16, chainLog: 14)
-        #expect(try Zstd.decompress(tuned, expectedSize: input.count) == input)
-        expectCompressionError(.invalidParameter) { _ = try Zstd.compress(input, chainLog: 99) }
-        expectCompressionError(.invalidParameter) { _ = try Zstd.compress(input, hashLog: 2) }
-    }
-
-    @Test func pooledContextsDoNotCarryParametersOver() throws {
-        let input = Self.compressible
-        let first = try Zstd.compress(input, level: 1)
-        _ = try Zstd.compress(input, level: 19, chainLog: 24)
-        #expect(try Zstd.compress(input, level: 1) == first)
-    }
-
     @Test func incompressible() throws {
         let input = Self.randomBytes(1 << 20)
         let compressed = try Zstd.compress(input)

@@ -46,7 +46,14 @@ public enum Zstd {
     public static var levels: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 
     /// Compresses `input` into one zstd frame that records its content size.
-    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = 3) throws -> [UInt8] {
+    ///
+    /// - Parameters:
+    ///   - hashLog: overrides the level's ZSTD_c_hashLog (log2 of the entries of its main match
+    ///     table); nil keeps zstd's choice for the level and input size.
+    ///   - chainLog: overrides ZSTD_c_chainLog (log2 of the entries of the second table).
+    public static func compress(
+        _ input: UnsafeRawBufferPointer, level: Int32 = 3, hashLog: Int32? = nil, chainLog: Int32? = nil
+    ) throws -> [UInt8] {
         guard levels.contains(level) else {
             throw CompressionError(code: .invalidParameter, message: "level \(level) outside \(levels)")
         }
@@ -55,8 +62,15 @@ public enum Zstd {
             throw CompressionError(code: .invalidParameter, message: "input of \(input.count) bytes is too large for zstd")
         }
         let context = try compressionContexts.acquire()
-        // Only the level is set, so zstd picks its tables for the level and the input's size.
+        // Pooled contexts keep parameters between calls: start each call from the defaults.
+        ZSTD_CCtx_reset(context.pointer, ZSTD_reset_session_and_parameters)
         try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_compressionLevel, level), "compression level \(level)")
+        if let hashLog {
+            try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_hashLog, hashLog), "hashLog \(hashLog)")
+        }
+        if let chainLog {
+            try check(ZSTD_CCtx_setParameter(context.pointer, ZSTD_c_chainLog, chainLog), "chainLog \(chainLog)")
+        }
         var failure: CompressionError?
         let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
             let written = ZSTD_compress2(context.pointer, buffer.baseAddress, bound, input.baseAddress, input.count)
@@ -81,10 +95,38 @@ public enum Zstd {
     /// frame decodes (or declares it decodes) to another size, and `corruptInput` for anything
     /// zstd rejects.
     public static func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws -> [UInt8] {
-        guard expectedSize >= 0, expectedSize <= maximumDecompressedSize else {
+        try decompress(input, expectedSize: expectedSize, limit: maximumDecompressedSize)
+    }
+
+    /// Whether `bytes` begin with the zstd frame magic number (28 B5 2F FD).
+    public static func isFrame(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 4 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD
+    }
+
+    /// Decompresses one frame to the content size its header declares, which must be known and
+    /// at most `limit` (the allocation is never larger).
+    public static func decompressFrame(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+        try input.withUnsafeBytes { raw in
+            guard let source = raw.baseAddress, !raw.isEmpty else {
+                throw CompressionError(code: .corruptInput, message: "empty input is not a zstd frame")
+            }
+            let declared = ZSTD_getFrameContentSize(source, raw.count)
+            // ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR are the two largest values.
+            guard declared < UInt64.max - 1 else {
+                throw CompressionError(code: .corruptInput, message: "zstd frame header without a readable content size")
+            }
+            guard declared <= UInt64(limit) else {
+                throw CompressionError(code: .invalidParameter, message: "frame declares \(declared) bytes, above \(limit)")
+            }
+            return try decompress(raw, expectedSize: Int(declared), limit: limit)
+        }
+    }
+
+    private static func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int, limit: Int) throws -> [UInt8] {
+        guard expectedSize >= 0, expectedSize <= limit else {
             throw CompressionError(
                 code: .invalidParameter,
-                message: "expected size \(expectedSize) outside 0...\(maximumDecompressedSize)")
+                message: "expected size \(expectedSize) outside 0...\(limit)")
         }
         guard let source = input.baseAddress, !input.isEmpty else {
             throw CompressionError(code: .corruptInput, message: "empty input is not a zstd frame")
@@ -135,8 +177,10 @@ public enum Zstd {
     }
 
     /// Compresses `input`; see the pointer variant.
-    public static func compress(_ input: [UInt8], level: Int32 = 3) throws -> [UInt8] {
-        try input.withUnsafeBytes { try compress($0, level: level) }
+    public static func compress(
+        _ input: [UInt8], level: Int32 = 3, hashLog: Int32? = nil, chainLog: Int32? = nil
+    ) throws -> [UInt8] {
+        try input.withUnsafeBytes { try compress($0, level: level, hashLog: hashLog, chainLog: chainLog) }
     }
 
     private static func check(_ result: Int, _ what: String) throws {

@@ -34,6 +34,32 @@ import LifeboatRepository
         }
     }
 
+    @Test func tableSizeOverridesRoundTripAndAreValidated() throws {
+        let input = Self.compressible
+        let tuned = try Zstd.compress(input, level: 3, hashLog: 16, chainLog: 14)
+        #expect(try Zstd.decompress(tuned, expectedSize: input.count) == input)
+        expectCompressionError(.invalidParameter) { _ = try Zstd.compress(input, chainLog: 99) }
+        expectCompressionError(.invalidParameter) { _ = try Zstd.compress(input, hashLog: 2) }
+    }
+
+    @Test func pooledContextsDoNotCarryParametersOver() throws {
+        let input = Self.compressible
+        let first = try Zstd.compress(input, level: 1)
+        _ = try Zstd.compress(input, level: 19, chainLog: 24)
+        #expect(try Zstd.compress(input, level: 1) == first)
+    }
+
+    @Test func frameDecompressesToItsDeclaredSizeWithinTheLimit() throws {
+        let input = Self.compressible
+        let frame = try Zstd.compress(input)
+        #expect(Zstd.isFrame(frame))
+        #expect(!Zstd.isFrame(Array("{\"version\":1}".utf8)))
+        #expect(try Zstd.decompressFrame(frame, limit: input.count) == input)
+        // A frame declaring more than the caller allows is refused before allocating.
+        expectCompressionError(.invalidParameter) { _ = try Zstd.decompressFrame(frame, limit: input.count - 1) }
+        expectCompressionError(.corruptInput) { _ = try Zstd.decompressFrame(Array(frame[4...]), limit: 1 << 20) }
+    }
+
     @Test func incompressible() throws {
         let input = Self.randomBytes(1 << 20)
         let compressed = try Zstd.compress(input)

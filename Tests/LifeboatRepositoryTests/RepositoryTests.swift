@@ -116,6 +116,31 @@ func store(_ repository: Repository, _ bytes: [UInt8]) throws -> BlobID {
         #expect(try backend.list(.index).count == (try backend.list(.data).count))
     }
 
+    @Test func indexFilesAreStoredCompressedAndPlainOnesStillRead() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(backend, packSize: 64 << 10)
+        let ids = try (1...40).map { try store(repository, pseudoRandomBytes(5_000, seed: UInt64($0))) }
+        try repository.flush()
+        let indexFiles = try backend.list(.index)
+        #expect(!indexFiles.isEmpty)
+        for entry in indexFiles {
+            let name = ObjectName(.index, entry.name)
+            let plain = try repository.open(try backend.load(name), IndexFile.associatedData, object: name.path)
+            #expect(Zstd.isFrame(plain), "index file \(entry.name) is not compressed")
+            let json = try Zstd.decompressFrame(plain, limit: 1 << 20)
+            #expect(json.first == UInt8(ascii: "{"))
+            #expect(plain.count * 2 < json.count, "an index file's JSON shrinks to less than half")
+            // The same index file as plain sealed JSON (what earlier versions wrote) reads too.
+            try backend.remove(name)
+            try backend.save(name, bytes: try repository.seal(json, IndexFile.associatedData))
+        }
+        let reopened = try Repository.open(backend: backend, passphrase: passphrase, cache: .memory)
+        for (seed, id) in zip(1..., ids) {
+            #expect(try reopened.load(.data, id: id) == pseudoRandomBytes(5_000, seed: UInt64(seed)))
+        }
+        #expect(try reopened.check(readData: false).isClean)
+    }
+
     @Test func unindexedPacksOfAKilledBackupAreAdopted() throws {
         let backend = MemoryBackend()
         let repository = try makeRepository(backend, packSize: 64 << 10)

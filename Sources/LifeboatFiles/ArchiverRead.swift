@@ -96,10 +96,11 @@ extension BackupRun {
         if status.inode != job.listed.inode || status.device != job.listed.device {
             warn(path, "replaced during backup; the new version is stored")
         }
-        _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL)
         var node = metadataNode(job.name, status)
         captureExtras(&node, fd: fd, path: path)
         let size = status.size
+        // A bigger readahead window only pays off beyond the default one.
+        if size > UInt64(ReadBufferPool.smallFileLimit) { _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL) }
 
         // Holes: only look when fewer blocks are allocated than the size needs.
         var ranges = [DataRange(offset: 0, length: size)]

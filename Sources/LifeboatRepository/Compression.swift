@@ -83,9 +83,9 @@ public enum Zstd {
         }
         if let failure { throw failure }
         compressionContexts.release(context)
-        // The buffer was sized for the worst case; don't keep a mostly empty allocation alive
-        // in pack buffers when the data compressed well.
-        return output.count <= bound / 2 ? Array(output[...]) : output
+        // Sized for the worst case: callers seal the result at once and let it go, so a copy
+        // to a tighter buffer would only cost time.
+        return output
     }
 
     /// Decompresses `input`, which must decode to exactly `expectedSize` bytes.

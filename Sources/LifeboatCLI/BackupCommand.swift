@@ -12,6 +12,7 @@ extension Commands {
         guard !rawPaths.isEmpty else { throw UsageError("usage: lifeboat backup PATH... (what to back up)") }
         // The snapshot records paths as text (escaped where not UTF-8); the walk uses the bytes.
         let paths = rawPaths.map { escapedForDisplay($0) }
+        let threads = try context.threads  // bad input fails before the passphrase is tried
         let repository = try context.openRepository()
         let lock = try InterruptibleLock(repository, exclusive: false)
         defer { lock.release() }
@@ -26,6 +27,7 @@ extension Commands {
         var options = BackupOptions(paths: [])
         options.rawPaths = rawPaths
         options.force = context.arguments.flag("force")
+        if let threads { options.threads = threads }
         options.crossFilesystems = context.arguments.flag("cross-filesystems")
         options.excludes = context.arguments.values("exclude")
         options.parentRoot = parent?.snapshot.treeID

@@ -184,6 +184,17 @@ struct Context {
         }
     }
 
+    /// `--threads N`: workers of a backup or restore, or nil for the default (one per core).
+    var threads: Int? {
+        get throws {
+            guard let text = arguments.value("threads") else { return nil }
+            guard let count = Int(text), (1...64).contains(count) else {
+                throw UsageError("--threads takes a whole number from 1 to 64, not '\(text)'")
+            }
+            return count
+        }
+    }
+
     var backend: LocalBackend {
         get throws { LocalBackend(root: try repositoryPath) }
     }

@@ -30,8 +30,10 @@ enum Commands {
                   --cross-filesystems         descend into other mounted file systems
                   --host NAME                 record this host name
                   --changed-paths-from FILE   re-read only the absolute paths listed (one per line)
+                  --threads N                 read with N threads and compress with N more
+                                              (default: one each per core, at most 8)
                 """,
-            valued: ["parent", "tag", "exclude", "changed-paths-from", "host"],
+            valued: ["parent", "tag", "exclude", "changed-paths-from", "host", "threads"],
             switches: ["force", "cross-filesystems"], run: backup),
         "snapshots": Spec(help: "Usage: lifeboat snapshots [--json]\nLists the snapshots, oldest first.", run: snapshots),
         "ls": Spec(
@@ -39,11 +41,12 @@ enum Commands {
             switches: ["long"], aliases: ["l": "long"], run: list),
         "restore": Spec(
             help: """
-                Usage: lifeboat restore SNAPSHOT --target DIR [--include PATH]... [--owner-names]
+                Usage: lifeboat restore SNAPSHOT --target DIR [--include PATH]... [--owner-names] [--threads N]
                 Re-creates the snapshot's absolute paths under DIR; --include limits it to paths
-                (and their subtrees); --owner-names maps owners by recorded name, not numeric ID.
+                (and their subtrees); --owner-names maps owners by recorded name, not numeric ID;
+                --threads N writes with N threads (default: one per core, at most 8).
                 """,
-            valued: ["target", "include"], switches: ["owner-names"], run: restore),
+            valued: ["target", "include", "threads"], switches: ["owner-names"], run: restore),
         "check": Spec(
             help: "Usage: lifeboat check [--read-data] [--json]\nVerifies structure; with --read-data, every byte.",
             switches: ["read-data"], run: check),
@@ -128,12 +131,14 @@ enum Commands {
         guard let target = context.arguments.value("target") else {
             throw UsageError("restore needs --target DIR (the snapshot's paths are re-created under it)")
         }
+        let threads = try context.threads
         let repository = try context.openRepository()
         let record = try repository.findSnapshot(reference)
         guard let root = record.snapshot.treeID else {
             throw CommandError(.failure, "snapshot \(record.id.shortHex) has a damaged tree ID")
         }
         var options = RestoreOptions(target: target)
+        if let threads { options.threads = threads }
         options.rawIncludes = context.arguments.rawValues("include").map(Paths.absolute)
         for include in options.rawIncludes where try !snapshotHas(include, root: root, in: repository) {
             throw CommandError(

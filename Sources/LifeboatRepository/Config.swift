@@ -2,7 +2,11 @@ import Foundation
 
 /// The plaintext `config` object: everything needed to read the repository except secrets.
 public struct RepositoryConfig: Codable, Sendable, Equatable {
-    public static let currentVersion = 1
+    /// The version new repositories get. Version 2 may store sealed JSON objects (index files,
+    /// snapshots, locks) as zstd frames; version 1 stores them as JSON text, and is still read
+    /// and written (in its own form, so older releases keep reading it).
+    public static let currentVersion = 2
+    public static let readableVersions = 1...2
 
     public var version: Int
     /// 32 random bytes, hex; salts the subkey derivation, names the local cache.

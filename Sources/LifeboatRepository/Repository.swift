@@ -138,10 +138,10 @@ public final class Repository: BlobStore, Sendable {
         guard let probe else {
             throw RepositoryError(.damagedConfig, "config of \(backend.location) is damaged (not valid JSON)")
         }
-        guard probe.version == RepositoryConfig.currentVersion else {
+        guard RepositoryConfig.readableVersions.contains(probe.version) else {
             throw RepositoryError(
                 .unsupportedVersion,
-                "repository at \(backend.location) has format version \(probe.version); this lifeboat reads version \(RepositoryConfig.currentVersion) only; use a lifeboat release that supports it")
+                "repository at \(backend.location) has format version \(probe.version); this lifeboat reads versions \(RepositoryConfig.readableVersions.lowerBound) to \(RepositoryConfig.readableVersions.upperBound); use a lifeboat release that supports it")
         }
         do {
             return try CanonicalJSON.decode(RepositoryConfig.self, from: bytes, context: "config")
@@ -198,14 +198,17 @@ public final class Repository: BlobStore, Sendable {
     }
 
     /// Saves an encrypted JSON object under the SHA-256 of its stored bytes.
-    /// Sealed JSON objects (index files, snapshots, locks) are zstd-compressed when that saves
-    /// space: an index file's hex IDs and repeated keys shrink to about a third, which is 1% of
-    /// a repository of small files. A reader tells the two forms apart by the first bytes (JSON
-    /// starts with `{`, a zstd frame with its magic number).
+    /// From format version 2 on, sealed JSON objects (index files, snapshots, locks) are
+    /// zstd-compressed when that saves space: an index file's hex IDs and repeated keys shrink
+    /// to about a third, which is 1% of a repository of small files. A reader tells the two
+    /// forms apart by the first bytes (JSON starts with `{`, a zstd frame with its magic number).
     func saveJSON(_ value: some Encodable, kind: ObjectKind, associatedData: [UInt8]) throws -> ObjectID {
-        let json = try CanonicalJSON.encode(value)
-        let compressed = try Zstd.compress(json, level: compressionLevel)
-        let sealed = try seal(compressed.count < json.count ? compressed : json, associatedData)
+        var plain = try CanonicalJSON.encode(value)
+        if config.version >= 2 {
+            let compressed = try Zstd.compress(plain, level: compressionLevel)
+            if compressed.count < plain.count { plain = compressed }
+        }
+        let sealed = try seal(plain, associatedData)
         let id = ObjectID(digest: SHA256.hash(sealed))
         try backend.save(ObjectName(kind, id.hex), bytes: sealed)
         return id

@@ -70,7 +70,7 @@ import Testing
         #expect(truncated.stderr.contains("truncated or damaged"))
 
         let config = lifeboat.repository + "/config"
-        try Lifeboat.sh("chmod u+w '\(config)'; sed -i 's/\"version\":1/\"version\":9/' '\(config)'")
+        try Lifeboat.sh("chmod u+w '\(config)'; sed -i 's/\"version\":[0-9]*/\"version\":9/' '\(config)'")
         let future = try lifeboat.run(["snapshots"])
         #expect(future.status == 1)
         #expect(future.stderr.contains("format version 9"))

@@ -29,4 +29,27 @@ import Testing
         #expect(tree.node(named: Array("link".utf8))?.linkTarget == Array("readme.txt".utf8))
         #expect(try repository.check(readData: true).isClean)
     }
+
+    /// A version 1 repository stays version 1 when written to: its new index files are plain
+    /// sealed JSON, which releases that only know version 1 read.
+    @Test func versionOneRepositoryIsWrittenInItsOwnForm() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("lb-golden-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: Self.location, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let backend = LocalBackend(root: copy)
+        let before = Set(try backend.list(.index).map(\.name))
+        let repository = try Repository.open(backend: backend, passphrase: Array("golden passphrase".utf8), cache: .memory)
+        #expect(repository.config.version == 1)
+        let added = try store(repository, pseudoRandomBytes(50_000, seed: 7))
+        try repository.flush()
+        let new = try backend.list(.index).map(\.name).filter { !before.contains($0) }
+        #expect(new.count == 1)
+        for name in new {
+            let object = ObjectName(.index, name)
+            let plain = try repository.open(try backend.load(object), IndexFile.associatedData, object: object.path)
+            #expect(plain.first == UInt8(ascii: "{"), "a version 1 repository got a compressed index file")
+        }
+        #expect(try Repository.loadConfig(backend).version == 1)
+        #expect(try repository.load(.data, id: added) == pseudoRandomBytes(50_000, seed: 7))
+    }
 }

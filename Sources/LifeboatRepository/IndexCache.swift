@@ -1,11 +1,14 @@
 import Foundation
 import LifeboatSQLite
+import Synchronization
 
 /// The local cache of the repository index in SQLite, so blob lookups do not hold the whole
 /// index in memory. It is only a cache: deleting it loses nothing, and `synchronize` rebuilds it
 /// whenever it disagrees with the index files in the repository.
 final class IndexCache: Sendable {
     private let db: SQLiteDatabase
+    /// Built at the first `mightContain`, then kept up to date by `insert`.
+    private let filter = Mutex<BlobFilter?>(nil)
 
     /// The schema version of the cache; a different one is discarded and rebuilt.
     private static let schema = "2"
@@ -63,6 +66,34 @@ final class IndexCache: Sendable {
                 try db.run("INSERT OR IGNORE INTO packs VALUES(?, ?)", [.blob(pack.id.bytes), .integer(Int64(pack.size))])
             }
             if let indexFile { try db.run("INSERT OR IGNORE INTO index_files VALUES(?)", [.text(indexFile)]) }
+            // In the transaction, so `buildFilter` (in one too) cannot miss these.
+            if let built = filter.withLock({ $0 }) {
+                for location in locations { built.insert(location.type, location.id) }
+            }
+        }
+    }
+
+    /// Whether the cache may hold the blob; false means it certainly does not. Blobs that
+    /// another process indexes after the filter was built read as absent here: at worst such a
+    /// blob is stored twice, as when two backups race to store it.
+    func mightContain(_ type: BlobType, _ id: BlobID) throws -> Bool {
+        let built = try filter.withLock({ $0 }) ?? buildFilter()
+        return built.mightContain(type, id)
+    }
+
+    private func buildFilter() throws -> BlobFilter {
+        try db.transaction {
+            if let built = filter.withLock({ $0 }) { return built }
+            let count = try db.query("SELECT count(*) FROM blobs").first?.first?.int64 ?? 0
+            let built = BlobFilter(bitCount: BlobFilter.bitCount(forKeys: Int(count)))
+            try db.forEachRow("SELECT type, id FROM blobs") { row in
+                guard let raw = row[0].int64, let type = UInt8(exactly: raw).flatMap(BlobType.init(rawValue:)),
+                    let bytes = row[1].blob, let id = ObjectID(bytes: bytes)
+                else { return }
+                built.insert(type, id)
+            }
+            filter.withLock { $0 = built }
+            return built
         }
     }
 

@@ -325,14 +325,14 @@ public final class Repository: BlobStore, Sendable {
 
     public func contains(_ id: BlobID, type: BlobType) -> Bool {
         if writer.withLock({ $0.pending.contains(BlobKey(type: type, id: id)) }) { return true }
-        return (try? index.lookup(type, id)) != nil
+        return (try? index.mightContain(type, id)) == true && (try? index.lookup(type, id)) != nil
     }
 
     @discardableResult
     public func save(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws -> Int {
         if let failure = uploadFailure.withLock({ $0 }) { throw failure }
         let key = BlobKey(type: type, id: id)
-        if (try index.lookup(type, id)) != nil { return 0 }
+        if try index.mightContain(type, id), try index.lookup(type, id) != nil { return 0 }
         let reserved = writer.withLock { $0.pending.insert(key).inserted }
         guard reserved else { return 0 }
         do {

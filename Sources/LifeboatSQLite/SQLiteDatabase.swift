@@ -80,6 +80,17 @@ public final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
+    /// Runs one statement and hands its rows to `body` one at a time, without collecting them:
+    /// for scans of tables too big to hold as arrays.
+    public func forEachRow(_ sql: String, _ parameters: [SQLiteValue] = [], _ body: ([SQLiteValue]) -> Void) throws {
+        try withConnection { connection in
+            try connection.run(sql, parameters) { statement in
+                let columns = sqlite3ColumnCount(statement)
+                body((0..<columns).map { SQLiteValue(column: $0, of: statement) })
+            }
+        }
+    }
+
     /// Runs `body` in a transaction: BEGIN IMMEDIATE (takes the write lock up front, so the
     /// transaction cannot fail half-way with SQLITE_BUSY on upgrade), then COMMIT, or ROLLBACK
     /// if `body` or COMMIT throws.

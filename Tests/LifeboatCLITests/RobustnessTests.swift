@@ -113,6 +113,20 @@ import Testing
         return (lifeboat, source)
     }
 
+    /// Inverts one byte of a file (writing a fixed byte would leave it unchanged when it
+    /// already had that value, one time in 256).
+    static func flipByte(_ path: String, at offset: Int) throws {
+        try Lifeboat.sh(
+            """
+            chmod u+w '\(path)'
+            python3 - '\(path)' \(offset) <<'PY'
+            import sys
+            with open(sys.argv[1], 'r+b') as f:
+                f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xFF]))
+            PY
+            """)
+    }
+
     static func expectLatestRestoresThreeFiles(_ lifeboat: Lifeboat, _ source: String) throws {
         let target = lifeboat.scratch.path("restore")
         #expect(try lifeboat.run(["restore", "latest", "--target", target]).status == 0)
@@ -130,7 +144,7 @@ import Testing
             try Lifeboat.sh("find '\(lifeboat.repository)/index' -type f ! -name '.*' | sort | head -1")
                 .split(separator: "\n").first.map(String.init))
         switch damage {
-        case "flip": try Lifeboat.sh("chmod u+w '\(victim)'; printf '\\252' | dd of='\(victim)' bs=1 seek=40 conv=notrunc status=none")
+        case "flip": try Self.flipByte(victim, at: 40)
         case "truncate": try Lifeboat.sh("chmod u+w '\(victim)'; truncate -s 10 '\(victim)'")
         default: try Lifeboat.sh("rm -f '\(victim)'")
         }
@@ -151,10 +165,10 @@ import Testing
             """
             cd '\(lifeboat.repository)' && chmod -R u+w index data
             for f in $(find index -type f ! -name '.*'); do truncate -s 10 "$f"; done
-            for f in $(find data -type f ! -name '.*' -size +1M); do
-              printf '\\252' | dd of="$f" bs=1 seek=1000000 conv=notrunc status=none
-            done
             """)
+        for pack in try Lifeboat.sh("find '\(lifeboat.repository)/data' -type f ! -name '.*' -size +1M").split(separator: "\n") {
+            try Self.flipByte(String(pack), at: 1_000_000)
+        }
         let repair = try lifeboat.run(["repair"])
         #expect(repair.status == 0 && repair.output.contains("removed damaged pack"), "\(repair.output)")
         #expect(try lifeboat.run(["backup", "--force", source]).status == 0)

@@ -495,7 +495,16 @@ final class BackupRun: Sendable, RunLogging {
         case .symlink:
             var node = metadataNode(name, status)
             do {
-                node.linkTarget = try frame.fd.readLink(name)
+                let target = try frame.fd.readLink(name)
+                // readlink(2) sets the link's atime (under relatime the first time after a change,
+                // then daily): record the status after it, so the next backup finds the atime it
+                // recorded and an unchanged tree stays the same tree.
+                if let after = try? frame.fd.statusAt(name), after.type == .symlink, after.inode == status.inode,
+                    after.device == status.device
+                {
+                    node = metadataNode(name, after)
+                }
+                node.linkTarget = target
             } catch let error as SystemError where error.errno == .ENOENT {
                 warn(path, "vanished during backup")
                 return nil

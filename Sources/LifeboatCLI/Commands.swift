@@ -93,13 +93,15 @@ enum Commands {
         guard context.arguments.positionals.isEmpty else { throw UsageError("snapshots takes no arguments") }
         let repository = try context.openRepository()
         var damaged: [String] = []
-        let records = try repository.snapshots { name, error in damaged.append("\(name): \(error)") }
+        let records = try repository.snapshots { _, error in damaged.append("\(error)") }
         if context.json {
             Output.json(records.map(Output.snapshotObject))
         } else {
             Terminal.print(Output.snapshotTable(records))
         }
-        for problem in damaged { Terminal.error("lifeboat: damaged snapshot \(problem)") }
+        for problem in damaged {
+            Terminal.error("lifeboat: snapshot \(problem); `lifeboat repair` removes a damaged snapshot")
+        }
         return damaged.isEmpty ? .success : .failure
     }
 
@@ -213,9 +215,9 @@ enum Commands {
                     Terminal.print("no errors found (\(what)\(report.bytesRead > 0 ? ", \(Human.bytes(report.bytesRead)) read" : ""))")
                 }
             } else {
-                let next = report.damagedPacks.isEmpty && report.warnings.isEmpty
+                let next = report.damagedPacks.isEmpty && report.warnings.isEmpty && report.damagedSnapshots.isEmpty
                     ? "run `lifeboat backup --force PATH...` to store the missing data again"
-                    : "run `lifeboat repair` to take the damaged packs out (and index unindexed ones), then "
+                    : "run `lifeboat repair` to take the damaged packs and snapshots out (and index unindexed packs), then "
                         + "`lifeboat backup --force PATH...` to store the lost data again"
                 Terminal.print(
                     "\(Human.count(report.errors.count, "error")) found (\(what)); restore what is intact; \(next)")
@@ -235,22 +237,28 @@ enum Commands {
         let found = try repository.check(readData: true) { p in progress.update("repair: \(p.phase) \(p.done)/\(p.total)") }
         progress.finish()
         let damaged = Set(found.damagedPacks.compactMap(ObjectID.init(hex:)))
-        let report = try repository.repairPacks(damaged)
+        var report = try repository.repairPacks(damaged)
+        report.snapshotsRemoved = try repository.removeDamagedSnapshots(found.damagedSnapshots)
         if context.json {
             Output.json([
                 "packs_removed": report.packsRemoved, "blobs_salvaged": report.blobsSalvaged,
                 "blobs_lost": report.blobsLost, "index_files_rewritten": report.indexFilesRewritten,
                 "index_files_removed": report.indexFilesRemoved, "packs_reindexed": report.packsReindexed,
+                "snapshots_removed": report.snapshotsRemoved,
             ] as [String: Any])
         } else if !report.changedAnything {
             if !context.quiet { Terminal.print("nothing to repair: every index file and pack reads back intact") }
         } else {
             for pack in report.packsRemoved { Terminal.error("removed damaged pack \(pack)") }
             for file in report.indexFilesRemoved { Terminal.error("removed unreadable index file \(file)") }
+            for snapshot in report.snapshotsRemoved {
+                Terminal.error("removed unreadable snapshot \(snapshot) (its files' data stays in the repository)")
+            }
             Terminal.print(
                 "repaired: \(Human.count(report.packsRemoved.count, "pack")) removed, "
                     + "\(Human.count(report.blobsSalvaged, "intact blob")) stored again, "
                     + "\(Human.count(report.packsReindexed, "pack")) indexed again, \(Human.count(report.blobsLost, "blob")) lost"
+                    + (report.snapshotsRemoved.isEmpty ? "" : ", \(Human.count(report.snapshotsRemoved.count, "damaged snapshot")) removed")
                     + (report.blobsLost > 0
                         ? "; run `lifeboat backup --force PATH...` to store them again, then `lifeboat check`" : ""))
         }

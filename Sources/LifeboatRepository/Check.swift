@@ -13,6 +13,9 @@ public struct CheckReport: Sendable {
     public var bytesRead: UInt64 = 0
     /// Packs found damaged, by ID, so callers (and tests) can name them.
     public var damagedPacks: Set<String> = []
+    /// Snapshot objects that fail authentication or do not decode, by ID: nothing in them can
+    /// be recovered, and `repair` removes them.
+    public var damagedSnapshots: Set<String> = []
 
     public var isClean: Bool { errors.isEmpty }
 }
@@ -51,7 +54,7 @@ extension Repository {
                 }
                 report.indexFiles += 1
             } catch {
-                report.errors.append("index file \(name.path): \(error)")
+                report.errors.append("index file \(error)")
             }
         }
         report.blobs = known.count
@@ -120,8 +123,9 @@ extension Repository {
 
         // 3. Snapshots and every tree they reach: each referenced blob is indexed, and the
         // files whose data is unusable are named (the others restore intact).
-        let snapshotRecords = try snapshots { name, error in
-            report.errors.append("\(name): \(error)")
+        let snapshotRecords = try snapshots { id, error in
+            report.errors.append("snapshot \(error)")
+            if (error as? RepositoryError)?.code == .damaged { report.damagedSnapshots.insert(id) }
         }
         var visited = Set<BlobID>()
         for record in snapshotRecords {

@@ -15,13 +15,36 @@ public struct RepairReport: Sendable {
     public var indexFilesRemoved: [String] = []
     /// Intact packs that no index listed (after a damaged or lost index file), indexed again.
     public var packsReindexed = 0
+    /// Snapshot objects that could not be read, removed (see `removeDamagedSnapshots`).
+    public var snapshotsRemoved: [String] = []
 
     public var changedAnything: Bool {
         !packsRemoved.isEmpty || !indexFilesRemoved.isEmpty || packsReindexed > 0 || indexFilesRewritten > 0
+            || !snapshotsRemoved.isEmpty
     }
 }
 
 extension Repository {
+    /// Removes the snapshot objects among `ids` that still fail to authenticate or decode when
+    /// read once more; returns those removed. Such a snapshot cannot be read by any means (its
+    /// root tree ID is inside it), and while it stays every check fails. A snapshot that reads
+    /// now, or fails for another reason (an I/O error), is left alone. Call under an exclusive lock.
+    public func removeDamagedSnapshots(_ ids: Set<String>) throws -> [String] {
+        var removed: [String] = []
+        for id in ids.sorted() {
+            let name = ObjectName(.snapshot, id)
+            do {
+                _ = try loadJSON(Snapshot.self, name, associatedData: Snapshot.associatedData)
+            } catch let error as RepositoryError where error.code == .damaged {
+                try backend.remove(name)
+                removed.append(id)
+            } catch {
+                continue
+            }
+        }
+        return removed
+    }
+
     /// Takes `damagedIndexed` packs (as `check(readData: true)` names them, missing ones
     /// included) out of the repository, so that new backups store their data again instead of
     /// pointing at it; also removes unreadable index files, indexes again the intact packs that

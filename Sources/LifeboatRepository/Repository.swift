@@ -134,14 +134,18 @@ public final class Repository: BlobStore, Sendable {
                 "no repository at \(backend.location); create one with `lifeboat init --repo \(backend.location)` or check the path")
         }
         struct VersionProbe: Decodable { var version: Int }
-        let probe = try? JSONDecoder().decode(VersionProbe.self, from: Data(bytes))
-        guard let probe else {
-            throw RepositoryError(.damagedConfig, "config of \(backend.location) is damaged (not valid JSON)")
+        guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
+            throw RepositoryError(.damagedConfig, "config of \(backend.location) is damaged (not a JSON object)")
         }
-        guard RepositoryConfig.readableVersions.contains(probe.version) else {
+        guard let probe = try? JSONDecoder().decode(VersionProbe.self, from: Data(bytes)), probe.version >= 1 else {
+            throw RepositoryError(
+                .damagedConfig, "config of \(backend.location) is damaged: \"version\" is missing or not a format version (1, 2, ...)")
+        }
+        let readable = RepositoryConfig.readableVersions
+        guard readable.contains(probe.version) else {
             throw RepositoryError(
                 .unsupportedVersion,
-                "repository at \(backend.location) has format version \(probe.version); this lifeboat reads versions \(RepositoryConfig.readableVersions.lowerBound) to \(RepositoryConfig.readableVersions.upperBound); use a lifeboat release that supports it")
+                "repository at \(backend.location) has format version \(probe.version); this lifeboat reads versions \(readable.lowerBound) to \(readable.upperBound); use a newer lifeboat release")
         }
         do {
             return try CanonicalJSON.decode(RepositoryConfig.self, from: bytes, context: "config")
@@ -540,7 +544,7 @@ public final class Repository: BlobStore, Sendable {
                     Snapshot.self, ObjectName(.snapshot, entry.name), associatedData: Snapshot.associatedData)
                 records.append(SnapshotRecord(id: id, snapshot: snapshot))
             } catch {
-                damaged?("snapshots/\(entry.name)", error)
+                damaged?(entry.name, error)
             }
         }
         return records.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }

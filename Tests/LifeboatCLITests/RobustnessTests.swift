@@ -157,6 +157,32 @@ import Testing
         try Self.expectLatestRestoresThreeFiles(lifeboat, source)
     }
 
+    /// A snapshot object that no longer authenticates cannot be read by any means: check and
+    /// `snapshots` name it and point at repair, repair removes it, and the other snapshots and
+    /// all data stay.
+    @Test(arguments: ["flip", "truncate"])
+    func damagedSnapshotIsRemovedByRepair(damage: String) throws {
+        let (lifeboat, source) = try Self.backedUpThreeFiles()
+        try Lifeboat.sh("echo more >> '\(source)/f1'")
+        #expect(try lifeboat.run(["backup", source]).status == 0)
+        let victim = try #require(
+            try Lifeboat.sh("ls -t '\(lifeboat.repository)/snapshots' | tail -1").split(separator: "\n").first.map(String.init))
+        let path = lifeboat.repository + "/snapshots/" + victim
+        if damage == "flip" { try Self.flipByte(path, at: 30) } else { try Lifeboat.sh("chmod u+w '\(path)'; truncate -s 20 '\(path)'") }
+        let check = try lifeboat.run(["check"])
+        #expect(check.status != 0 && check.output.contains("snapshots/\(victim)") && check.output.contains("lifeboat repair"),
+                "\(check.output)")
+        let listing = try lifeboat.run(["snapshots"])
+        #expect(listing.status != 0 && listing.output.contains("lifeboat repair"), "\(listing.output)")
+        let repair = try lifeboat.run(["repair"])
+        #expect(repair.status == 0 && repair.output.contains("removed unreadable snapshot \(victim)"), "\(repair.output)")
+        let healed = try lifeboat.run(["check", "--read-data"])
+        #expect(healed.status == 0, "after repair: \(healed.output)")
+        #expect(try lifeboat.run(["snapshots", "--json"]).status == 0)
+        // The remaining (newer) snapshot restores what the files hold now.
+        try Self.expectLatestRestoresThreeFiles(lifeboat, source)
+    }
+
     /// Damaged index files and damaged packs together: a pack only the lost index listed is
     /// unlisted and fails its hash, so repair treats it as damaged too (salvage, then remove).
     @Test func damagedPacksBehindADamagedIndexFileAreRepairedToo() throws {

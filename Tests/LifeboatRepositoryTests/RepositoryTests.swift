@@ -77,6 +77,26 @@ func store(_ repository: Repository, _ bytes: [UInt8]) throws -> BlobID {
         }
     }
 
+    @Test func damagedConfigSaysWhatIsWrong() throws {
+        let backend = MemoryBackend()
+        _ = try makeRepository(backend)
+        let cases: [(String, String)] = [
+            ("not json at all", "not a JSON object"),
+            (#"{"version":"2"}"#, #""version" is missing"#),
+            (#"{"id":"ab"}"#, #""version" is missing"#),
+            (#"{"version":0}"#, "not a format version"),
+        ]
+        for (config, expected) in cases {
+            try backend.remove(.config)
+            try backend.save(.config, bytes: Array(config.utf8))
+            let error = #expect(throws: RepositoryError.self) {
+                try Repository.open(backend: backend, passphrase: passphrase, cache: .memory)
+            }
+            #expect(error?.code == .damagedConfig, "\(config)")
+            #expect(error?.message.contains(expected) == true, "\(config): \(error?.message ?? "")")
+        }
+    }
+
     @Test func truncatedKeyFileIsReportedAsDamaged() throws {
         let backend = MemoryBackend()
         let repository = try makeRepository(backend)

@@ -151,8 +151,15 @@ extension Repository {
                 }
                 for node in tree.nodes {
                     let child = path + (path.hasSuffix("/") ? "" : "/") + String(decoding: node.name, as: UTF8.self)
-                    for blob in node.content where !known.contains(BlobKey(type: .data, id: blob)) {
-                        report.errors.append("snapshot \(record.id.shortHex): \(child): data blob \(blob.hex) is missing")
+                    // One line per file, not per blob: a lost index file can make thousands
+                    // of blobs unindexed at once.
+                    let missing = node.content.filter { !known.contains(BlobKey(type: .data, id: $0)) }
+                    if let first = missing.first {
+                        report.errors.append(
+                            "snapshot \(record.id.shortHex): \(child): "
+                                + (missing.count == 1
+                                    ? "data blob \(first.hex) is missing"
+                                    : "\(missing.count) of its \(node.content.count) data blobs are missing (the first is \(first.hex))"))
                     }
                     if node.content.contains(where: unusable.contains) {
                         report.errors.append(

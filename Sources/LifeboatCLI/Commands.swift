@@ -100,7 +100,7 @@ enum Commands {
             Terminal.print(Output.snapshotTable(records))
         }
         for problem in damaged {
-            Terminal.error("lifeboat: snapshot \(problem); `lifeboat repair` removes a damaged snapshot")
+            Terminal.error("lifeboat: \(problem); `lifeboat repair` removes a damaged snapshot")
         }
         return damaged.isEmpty ? .success : .failure
     }

@@ -54,7 +54,7 @@ extension Repository {
                 }
                 report.indexFiles += 1
             } catch {
-                report.errors.append("index file \(error)")
+                report.errors.append("\(error)")  // names the index file
             }
         }
         report.blobs = known.count
@@ -124,7 +124,7 @@ extension Repository {
         // 3. Snapshots and every tree they reach: each referenced blob is indexed, and the
         // files whose data is unusable are named (the others restore intact).
         let snapshotRecords = try snapshots { id, error in
-            report.errors.append("snapshot \(error)")
+            report.errors.append("\(error)")  // names the snapshot object
             if (error as? RepositoryError)?.code == .damaged { report.damagedSnapshots.insert(id) }
         }
         var visited = Set<BlobID>()

@@ -16,10 +16,15 @@ extension Commands {
         let repository = try context.openRepository()
         let lock = try InterruptibleLock(repository, exclusive: false)
         defer { lock.release() }
-        // Blobs of packs that an interrupted backup wrote but did not index are reused.
-        let adopted = try repository.adoptUnindexedPacks()
-        if adopted > 0 && !context.quiet && !context.json {
-            Terminal.error("reusing \(adopted) packs left by an interrupted backup")
+        // Blobs of packs that an interrupted backup wrote but did not index are reused; those
+        // of packs that are gone are stored again.
+        let packs = try repository.reconcilePacks(forgetMissing: true)
+        if packs.adopted > 0 && !context.quiet && !context.json {
+            Terminal.error("reusing \(packs.adopted) packs left by an interrupted backup")
+        }
+        for pack in packs.missing {
+            Terminal.error(
+                "warning: pack \(pack.hex) is in the index but missing from the repository; this backup stores its data again where the files still exist; run `lifeboat repair` to take it out of the index")
         }
 
         let host = context.arguments.value("host") ?? ProcessInfo.processInfo.hostName

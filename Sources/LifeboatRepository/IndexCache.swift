@@ -110,6 +110,16 @@ final class IndexCache: Sendable {
             rawLength: UInt32(raw), compressed: compressed != 0)
     }
 
+    /// Drops packs and their blobs from the cache (not from the repository's index files).
+    func forget(packs: [ObjectID]) throws {
+        try db.transaction {
+            for pack in packs {
+                try db.run("DELETE FROM blobs WHERE pack = ?", [.blob(pack.bytes)])
+                try db.run("DELETE FROM packs WHERE id = ?", [.blob(pack.bytes)])
+            }
+        }
+    }
+
     /// The size the index records for a pack.
     func packSize(_ id: ObjectID) throws -> UInt64? {
         try db.query("SELECT size FROM packs WHERE id = ?", [.blob(id.bytes)]).first?.first?.int64.map { UInt64($0) }

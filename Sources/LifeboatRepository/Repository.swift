@@ -273,24 +273,47 @@ public final class Repository: BlobStore, Sendable {
         }
     }
 
+    /// What `reconcilePacks` found in the repository's packs against the index.
+    public struct PackReconciliation: Sendable {
+        /// Packs a killed backup stored but did not index, now indexed.
+        public var adopted = 0
+        /// Packs the index lists that are gone from the repository.
+        public var missing: [ObjectID] = []
+    }
+
     /// Adds to the index the packs that a killed backup stored but did not get to index, so the
     /// next backup reuses their blobs instead of storing them again. Returns how many it adopted.
     @discardableResult
     public func adoptUnindexedPacks() throws -> Int {
+        try reconcilePacks(forgetMissing: false).adopted
+    }
+
+    /// Adopts unindexed packs (see `adoptUnindexedPacks`) and finds the indexed packs that are
+    /// gone. With `forgetMissing`, the local cache stops offering the blobs of the missing packs,
+    /// so a backup stores their data again instead of pointing a new snapshot at a pack that is
+    /// not there; the index files still list them until `repair` takes them out.
+    public func reconcilePacks(forgetMissing: Bool) throws -> PackReconciliation {
         sweepSpool()
         let known = try index.knownPacks()
-        var adopted = 0
+        var result = PackReconciliation()
+        var present = Set<ObjectID>()
         for entry in try backend.list(.data) {
-            guard let id = ObjectID(hex: entry.name), !known.contains(id) else { continue }
+            guard let id = ObjectID(hex: entry.name) else { continue }
+            present.insert(id)
+            guard !known.contains(id) else { continue }
             let name = ObjectName(.data, entry.name)
             guard let bytes = try? backend.load(name), ObjectID(digest: SHA256.hash(bytes)) == id,
                 let entries = try? PackFormat.parseTrailer(
                     bytes, packSize: bytes.count, key: keys.encryption, context: name.path)
             else { continue }  // damaged or partial: check reports it; it is never used
             try recordPack(id, size: bytes.count, entries: entries)
-            adopted += 1
+            result.adopted += 1
         }
-        return adopted
+        // An indexed pack is stored before its index file is written, so one that the listing
+        // lacks was lost or deleted, not still on its way.
+        result.missing = known.subtracting(present).sorted()
+        if forgetMissing && !result.missing.isEmpty { try index.forget(packs: result.missing) }
+        return result
     }
 
     /// Removes spool files left by processes of this host that are gone (a killed backup).

@@ -160,6 +160,28 @@ import Testing
         try Self.expectLatestRestoresThreeFiles(lifeboat, source)
     }
 
+    /// A pack deleted by hand while the local cache still lists it: the next backup warns,
+    /// stores the data again instead of pointing the new snapshot at the missing pack, and
+    /// repair then takes the pack out of the index files.
+    @Test func backupAfterALostPackStoresItsDataAgain() throws {
+        let (lifeboat, source) = try Self.backedUpThreeFiles()
+        let victim = try #require(
+            try Lifeboat.sh("find '\(lifeboat.repository)/data' -type f ! -name '.*' -size +1M | head -1")
+                .split(separator: "\n").first.map(String.init))
+        try Lifeboat.sh("rm -f '\(victim)'")
+        let backup = try lifeboat.run(["backup", "--force", source])
+        #expect(backup.status == 0, "\(backup.output)")
+        #expect(backup.output.contains("missing from the repository") && backup.output.contains("lifeboat repair"),
+                "\(backup.output)")
+        try Self.expectLatestRestoresThreeFiles(lifeboat, source)
+        // The first snapshot still lacks the lost data: check says so until repair and the
+        // new backup's blobs (same IDs) make it whole again.
+        #expect(try lifeboat.run(["check"]).status != 0)
+        #expect(try lifeboat.run(["repair"]).status == 0)
+        let healed = try lifeboat.run(["check", "--read-data"])
+        #expect(healed.status == 0, "after repair: \(healed.output)")
+    }
+
     /// A snapshot object that no longer authenticates cannot be read by any means: check and
     /// `snapshots` name it and point at repair, repair removes it, and the other snapshots and
     /// all data stay.

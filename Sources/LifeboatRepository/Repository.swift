@@ -556,8 +556,8 @@ public final class Repository: BlobStore, Sendable {
         try saveJSON(snapshot, kind: .snapshot, associatedData: Snapshot.associatedData)
     }
 
-    /// Every snapshot, oldest first. A snapshot object that is damaged is reported through
-    /// `damaged` rather than hiding the others.
+    /// Every snapshot, oldest first. A snapshot object that cannot be read is reported through
+    /// `damaged` (its ID, and the error, which names the object) rather than hiding the others.
     public func snapshots(damaged: ((String, any Error) -> Void)? = nil) throws -> [SnapshotRecord] {
         var records: [SnapshotRecord] = []
         for entry in try backend.list(.snapshot) {
